@@ -1,0 +1,145 @@
+"""Command line: python -m etl_job {run,sample,releases,rollback,local}."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from streamlens.config import get_settings
+from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
+from streamlens.storage import ObjectStore
+
+from .catalog import InputError, clean_catalogs
+from .pipeline import EtlOptions, read_catalog_frames, run_etl
+from .quality import QualityReport
+from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
+from .sources import CATALOG_DIR, RATINGS_DIR, DataSource
+
+DEFAULT_SAMPLE_DIR = Path(".local/sample-data")
+
+
+def ensure_sample_data(folder: Path) -> Path:
+    """A small raw catalog (with every defect) for machines with no data folder."""
+    if not (folder / CATALOG_DIR).is_dir():
+        write_sample_catalogs(folder / CATALOG_DIR)
+        print(f"wrote a sample catalog to {folder / CATALOG_DIR}", file=sys.stderr)
+    return folder
+
+
+def data_location(explicit: str | None) -> str:
+    location = explicit or get_settings().data_dir
+    return location or str(ensure_sample_data(DEFAULT_SAMPLE_DIR))
+
+
+def cmd_run(args) -> int:
+    settings = get_settings()
+    store = ObjectStore.from_settings(settings)
+    store.ensure_bucket()
+    options = EtlOptions(train=not args.skip_training, sample_ratings=args.sample_ratings,
+                         sample_users=args.sample_users, seed=args.seed)
+    summary = run_etl(DataSource(data_location(args.data_dir)), store, settings, options)
+    print(json.dumps(summary, indent=1, default=str))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    out = Path(args.out)
+    catalogs = out / CATALOG_DIR
+    if args.catalogs or not catalogs.is_dir():
+        write_sample_catalogs(catalogs, titles_per_platform=args.titles_per_platform, seed=args.seed)
+    titles = clean_catalogs(read_catalog_frames(DataSource(str(out))), QualityReport("catalogs"))
+    ratings = generate_ratings(titles, args.ratings, args.users, seed=args.seed)
+    paths = write_ratings(ratings, out / RATINGS_DIR, rows_per_file=args.rows_per_file)
+    print(f"wrote {len(ratings):,} ratings from {ratings['userId'].nunique():,} users "
+          f"for {len(titles):,} titles in {len(paths)} file(s) under {out / RATINGS_DIR}")
+    return 0
+
+
+def cmd_releases(args) -> int:
+    settings = get_settings()
+    store = ObjectStore.from_settings(settings)
+    try:
+        live = read_manifest(store, settings)["release_id"]
+    except ReleaseNotFound:
+        live = None
+    for release in list_releases(store, settings):
+        flag = "live" if release["release_id"] == live else ("complete" if release["complete"] else "incomplete")
+        print(f"{release['release_id']}  {flag:10s} {release['objects']} objects")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    settings = get_settings()
+    manifest = rollback(ObjectStore.from_settings(settings), settings, args.release_id)
+    print(f"release {manifest['release_id']} (created {manifest['created']}) is live again")
+    return 0
+
+
+def cmd_local(args) -> int:
+    from .local_s3 import start_local_s3
+
+    settings = get_settings()
+    server = start_local_s3(settings.s3_endpoint)
+    print(f"embedded S3 at {settings.s3_endpoint} (bucket {settings.bucket})", file=sys.stderr)
+    try:
+        return cmd_run(args)
+    finally:
+        if server:
+            server.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m etl_job", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def etl_flags(p):
+        p.add_argument("--data-dir", help="data folder or s3:// prefix (default: $STREAMLENS_DATA_DIR, "
+                                          f"else a generated sample in {DEFAULT_SAMPLE_DIR})")
+        p.add_argument("--skip-training", action="store_true", help="publish without training a model")
+        p.add_argument("--sample-ratings", type=int, default=200_000,
+                       help="ratings to generate when the data folder has none")
+        p.add_argument("--sample-users", type=int, default=5_000)
+        p.add_argument("--seed", type=int, default=42)
+
+    run = sub.add_parser("run", help="build and publish a release")
+    etl_flags(run)
+    run.set_defaults(func=cmd_run)
+    local = sub.add_parser("local", help="start the embedded S3 and run the ETL into it")
+    etl_flags(local)
+    local.set_defaults(func=cmd_local)
+
+    sample = sub.add_parser("sample", help="write generated ratings (and a sample catalog if none)")
+    sample.add_argument("--out", required=True, help="data folder to write into")
+    sample.add_argument("--ratings", type=int, default=200_000)
+    sample.add_argument("--users", type=int, default=5_000)
+    sample.add_argument("--rows-per-file", type=int, default=2_000_000)
+    sample.add_argument("--titles-per-platform", type=int, default=300)
+    sample.add_argument("--catalogs", action="store_true", help="(re)write the sample catalog too")
+    sample.add_argument("--seed", type=int, default=42)
+    sample.set_defaults(func=cmd_sample)
+
+    releases = sub.add_parser("releases", help="list releases and which one is live")
+    releases.set_defaults(func=cmd_releases)
+    back = sub.add_parser("rollback", help="make an older complete release live again")
+    back.add_argument("release_id")
+    back.set_defaults(func=cmd_rollback)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (InputError, ReleaseNotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The ETL run: read, clean, score, slice, train, publish a release."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from streamlens.config import Settings
+from streamlens.release import ReleaseWriter, prune_releases
+from streamlens.slices import slice_object_name
+from streamlens.storage import ObjectStore
+
+from .catalog import clean_catalogs
+from .progress import Progress
+from .quality import QualityReport
+from .ratings import load_ratings, title_scores, validate_ratings
+from .sample_data import generate_ratings
+from .slices import build_slices
+from .sources import DataSource
+from .training import TrainConfig, train_recommender
+
+MODEL_NAME = "models/recommender/model.npz"
+MODEL_CARD_NAME = "models/recommender/model_card.json"
+
+
+@dataclass
+class EtlOptions:
+    train: bool = True
+    sample_ratings: int = 200_000     # generated when the data folder has no ratings
+    sample_users: int = 5_000
+    seed: int = 42
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+
+
+def to_parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, compression="zstd")
+    return buffer.getvalue()
+
+
+def read_catalog_frames(source: DataSource) -> dict[str, pd.DataFrame]:
+    return {code: pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+            for code, data in source.catalogs().items()}
+
+
+def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
+            options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Build and publish one release; the live manifest is written last."""
+    options = options or EtlOptions()
+    say = progress or Progress()
+
+    catalog_report = QualityReport("catalogs")
+    titles = clean_catalogs(read_catalog_frames(source), catalog_report)
+    say("catalogs cleaned", rows_in=catalog_report.total_in, rows_out=len(titles),
+        rejected=catalog_report.total_rejected)
+
+    ratings_report = QualityReport("ratings")
+    if source.ratings_files():
+        raw_ratings = load_ratings(source.ratings())
+        ratings_origin = {"origin": "files", "files": source.ratings_files()}
+    else:
+        raw_ratings = generate_ratings(titles, options.sample_ratings, options.sample_users, seed=options.seed)
+        ratings_origin = {"origin": "generated", "rows": len(raw_ratings), "users": options.sample_users,
+                          "seed": options.seed}
+        ratings_report.notes.append(f"no ratings files in {source.location}: {len(raw_ratings):,} ratings "
+                                    f"were generated (seed {options.seed})")
+    say("ratings read", rows=len(raw_ratings), origin=ratings_origin["origin"])
+    ratings = validate_ratings(raw_ratings, titles["id"], ratings_report)
+    del raw_ratings
+    scores = title_scores(ratings, titles["id"])
+    say("ratings validated", rows_out=len(ratings), rejected=ratings_report.total_rejected,
+        scored_titles=int((scores["rating_count"] > 0).sum()))
+
+    writer = ReleaseWriter(store, settings)
+    movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])
+    writer.put("data/titles.parquet", to_parquet(titles))
+    writer.put("data/scores.parquet", to_parquet(scores))
+    writer.put("data/ratings.parquet", to_parquet(pd.DataFrame({
+        "userId": ratings["user"].to_numpy(), "movieId": movie_ids,
+        "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
+    for query, content in build_slices(titles, scores).items():
+        writer.put_json(slice_object_name(query), content)
+    say("data and slices written", objects=len(writer.objects))
+
+    model_info: dict[str, Any] = {"trained": False}
+    if options.train:
+        frame = pd.DataFrame({"user": ratings["user"].to_numpy(),
+                              "item": titles["id"].to_numpy()[ratings["item"].to_numpy()],
+                              "rating": ratings["rating"].to_numpy()})
+        result = train_recommender(frame, options.train_config,
+                                   progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+        result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
+                            "ratings_origin": ratings_origin})
+        writer.put(MODEL_NAME, result.model.to_npz())
+        writer.put(MODEL_CARD_NAME, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
+        model_info = {"trained": True, "chosen": result.card["chosen"]["name"],
+                      "rmse": result.card["candidates"][result.card["chosen"]["name"]]["rmse"]}
+        say("model trained", seconds=result.card["train_seconds"], **model_info)
+
+    quality = {"catalogs": catalog_report.to_dict(), "ratings": ratings_report.to_dict()}
+    writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
+    writer.put("reports/rejects_catalogs.csv", catalog_report.rejects_csv(), "text/csv")
+    writer.put("reports/rejects_ratings.csv", ratings_report.rejects_csv(), "text/csv")
+    manifest = writer.publish(inputs=source.checksums, extra={
+        "ratings": ratings_origin, "model": model_info,
+        "counts": {"titles": len(titles), "ratings": len(ratings), "catalog_rejects": catalog_report.total_rejected,
+                   "ratings_rejects": ratings_report.total_rejected},
+    })
+    pruned = prune_releases(store, settings)
+    say("release published", release=writer.release_id, objects=len(manifest["objects"]), pruned=len(pruned))
+
+    print(catalog_report.summary())
+    print(ratings_report.summary())
+    return {
+        "release_id": writer.release_id,
+        "objects": len(manifest["objects"]),
+        "bytes": sum(o["size"] for o in manifest["objects"].values()),
+        "pruned": pruned,
+        "timings": dict(say.timings),
+        "elapsed_seconds": say.elapsed,
+        "counts": manifest["counts"],
+        "model": model_info,
+    }

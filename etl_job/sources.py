@@ -1,0 +1,62 @@
+"""Where the raw inputs come from: a local data folder or an s3:// prefix.
+
+Both follow the data-folder convention: `streaming/<catalog>.csv` and,
+optionally, `streaming/ratings/*.csv`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlens.platforms import PLATFORMS
+from streamlens.release import sha256
+from streamlens.storage import ObjectStore, make_client, split_s3_url
+
+from .catalog import InputError
+
+CATALOG_DIR = "streaming"
+RATINGS_DIR = "streaming/ratings"
+
+
+class DataSource:
+    """Reads input files by relative path and remembers a checksum of each."""
+
+    def __init__(self, location: str, client=None):
+        self.location = location
+        self.checksums: dict[str, dict] = {}
+        if location.startswith("s3://"):
+            bucket, self._prefix = split_s3_url(location)
+            self._store = ObjectStore(bucket, client or make_client())
+            self._root = None
+        else:
+            self._root = Path(location)
+            self._store = None
+            if not self._root.is_dir():
+                raise InputError(f"data folder {location!r} does not exist")
+
+    def _list(self, folder: str) -> list[str]:
+        if self._store:
+            prefix = f"{self._prefix}{folder}/"
+            return sorted(o.key[len(self._prefix):] for o in self._store.list(prefix)
+                          if "/" not in o.key[len(prefix):])
+        path = self._root / folder
+        return sorted(f"{folder}/{p.name}" for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+    def read(self, relative: str) -> bytes:
+        data = self._store.get(f"{self._prefix}{relative}") if self._store else (self._root / relative).read_bytes()
+        self.checksums[relative] = {"sha256": sha256(data), "size": len(data)}
+        return data
+
+    def catalogs(self) -> dict[str, bytes]:
+        """Raw catalog bytes keyed by platform code; every platform is required."""
+        present = set(self._list(CATALOG_DIR))
+        missing = [p.filename for p in PLATFORMS if f"{CATALOG_DIR}/{p.filename}" not in present]
+        if missing:
+            raise InputError(f"{self.location}/{CATALOG_DIR}: missing catalog file(s) {', '.join(missing)}")
+        return {p.code: self.read(f"{CATALOG_DIR}/{p.filename}") for p in PLATFORMS}
+
+    def ratings_files(self) -> list[str]:
+        return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]
+
+    def ratings(self) -> dict[str, bytes]:
+        return {name: self.read(name) for name in self.ratings_files()}

@@ -1,0 +1,81 @@
+"""Every setting streamlens reads from the environment, in one place.
+
+Defaults make a local run work with no AWS account: the bucket lives in the
+embedded S3 (moto server) on localhost. Inside AWS (``AWS_EXECUTION_ENV`` is
+set by Lambda and Fargate) the endpoint defaults to the real S3.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LOCAL_S3_PORT = 5050
+LOCAL_S3_ENDPOINT = f"http://127.0.0.1:{LOCAL_S3_PORT}"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None else value
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    s3_endpoint: str | None
+    region: str
+    prefix: str
+    data_dir: str | None
+    keep_releases: int
+    manifest_ttl_seconds: float
+    recommend_threshold: float
+
+    @property
+    def manifest_key(self) -> str:
+        return f"{self.prefix}manifest.json"
+
+    @property
+    def releases_prefix(self) -> str:
+        return f"{self.prefix}releases/"
+
+
+def _default_endpoint() -> str | None:
+    return None if os.environ.get("AWS_EXECUTION_ENV") else LOCAL_S3_ENDPOINT
+
+
+def get_settings() -> Settings:
+    """Read the environment now, so tests and long-lived processes see changes."""
+    endpoint = _env("STREAMLENS_S3_ENDPOINT")
+    if endpoint is None:
+        endpoint = _default_endpoint()
+    prefix = (_env("STREAMLENS_PREFIX", "") or "").strip("/")
+    return Settings(
+        bucket=_env("STREAMLENS_BUCKET", "streamlens-local") or "streamlens-local",
+        s3_endpoint=endpoint or None,
+        region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
+        prefix=f"{prefix}/" if prefix else "",
+        data_dir=_env("STREAMLENS_DATA_DIR") or None,
+        keep_releases=max(1, _int("STREAMLENS_KEEP_RELEASES", 3)),
+        manifest_ttl_seconds=max(0.0, _float("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0)),
+        recommend_threshold=_float("STREAMLENS_RECOMMEND_THRESHOLD", 3.5),
+    )

@@ -1,0 +1,110 @@
+"""A biased matrix-factorisation model served with numpy alone.
+
+It reproduces scikit-surprise's `SVD.predict()` (Lambdas must not need
+surprise): est = mu + b_u + b_i + q_i . p_u, where a term is left out when the
+user or item is unknown to the training set, and the result is clipped to
+the rating scale. A linear blend of such models is again such a model
+(scaled, concatenated factors), so whatever is trained exports to this.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class FactorModel:
+    global_mean: float
+    user_ids: np.ndarray          # raw user ids, position = inner id
+    item_ids: np.ndarray          # raw item ids, position = inner id
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    user_factors: np.ndarray      # n_users x k
+    item_factors: np.ndarray      # n_items x k
+    rating_scale: tuple[float, float] = (0.5, 5.0)
+    _user_index: dict = field(default=None, init=False, repr=False)
+    _item_index: dict = field(default=None, init=False, repr=False)
+
+    @property
+    def user_index(self) -> dict:
+        if self._user_index is None:
+            self._user_index = {u: k for k, u in enumerate(self.user_ids.tolist())}
+        return self._user_index
+
+    @property
+    def item_index(self) -> dict:
+        if self._item_index is None:
+            self._item_index = {i: k for k, i in enumerate(self.item_ids.tolist())}
+        return self._item_index
+
+    def estimate(self, user, item) -> float:
+        """surprise's rules for known and unknown ids, then clipping."""
+        u = self.user_index.get(user)
+        i = self.item_index.get(item)
+        est = self.global_mean
+        if u is not None:
+            est += float(self.user_bias[u])
+        if i is not None:
+            est += float(self.item_bias[i])
+        if u is not None and i is not None:
+            est += float(np.dot(self.item_factors[i].astype(np.float64), self.user_factors[u].astype(np.float64)))
+        low, high = self.rating_scale
+        return min(high, max(low, est))
+
+    def scores_for_user(self, user) -> np.ndarray | None:
+        """Clipped predictions for every item, in inner-id order; None if the user is unknown."""
+        u = self.user_index.get(user)
+        if u is None:
+            return None
+        est = (self.global_mean + float(self.user_bias[u]) + self.item_bias
+               + self.item_factors.astype(np.float64) @ self.user_factors[u].astype(np.float64))
+        return np.clip(est, *self.rating_scale)
+
+    def to_npz(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            global_mean=np.float64(self.global_mean),
+            rating_scale=np.asarray(self.rating_scale, dtype=np.float64),
+            user_ids=self.user_ids, item_ids=self.item_ids,
+            user_bias=self.user_bias, item_bias=self.item_bias,
+            user_factors=self.user_factors, item_factors=self.item_factors,
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_npz(cls, data: bytes) -> "FactorModel":
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return cls(
+                global_mean=float(npz["global_mean"]),
+                user_ids=npz["user_ids"], item_ids=npz["item_ids"],
+                user_bias=npz["user_bias"], item_bias=npz["item_bias"],
+                user_factors=npz["user_factors"], item_factors=npz["item_factors"],
+                rating_scale=tuple(float(x) for x in npz["rating_scale"]),
+            )
+
+    @classmethod
+    def blend(cls, models: list["FactorModel"], weights: list[float]) -> "FactorModel":
+        """sum_k w_k * model_k as one model: biases add, factors concatenate scaled by sqrt(w_k).
+
+        Every model must share the same id maps (trained on the same trainset).
+        """
+        first = models[0]
+        for other in models[1:]:
+            if not (np.array_equal(other.user_ids, first.user_ids) and np.array_equal(other.item_ids, first.item_ids)):
+                raise ValueError("blended models must share their user and item id maps")
+        if any(w < 0 for w in weights):
+            raise ValueError("blend weights must be non-negative")
+        roots = [np.sqrt(w) for w in weights]
+        return cls(
+            global_mean=sum(w * m.global_mean for m, w in zip(models, weights)),
+            user_ids=first.user_ids, item_ids=first.item_ids,
+            user_bias=sum(w * m.user_bias for m, w in zip(models, weights)),
+            item_bias=sum(w * m.item_bias for m, w in zip(models, weights)),
+            user_factors=np.hstack([r * m.user_factors for m, r in zip(models, roots)]),
+            item_factors=np.hstack([r * m.item_factors for m, r in zip(models, roots)]),
+            rating_scale=first.rating_scale,
+        )

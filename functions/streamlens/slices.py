@@ -1,0 +1,16 @@
+"""The slice contract shared by the ETL (writer) and the query functions (readers)."""
+
+from __future__ import annotations
+
+ANY = "*"
+QUERY_SLICES = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor")
+
+
+def slice_key(*parts) -> str:
+    """('netflix', 2020, 'min') -> 'netflix|2020|min'; ANY stands for an absent filter."""
+    return "|".join(str(p) for p in parts)
+
+
+def slice_object_name(query: str) -> str:
+    """Name of a query's slice inside a release (its own prefix, for per-function read grants)."""
+    return f"slices/{query}/slice.json"

@@ -1,0 +1,119 @@
+"""All S3 access goes through here, so the ETL, the functions and the tests
+share one client setup (endpoint, retries, local credentials)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .config import Settings, get_settings
+
+
+class ObjectNotFound(KeyError):
+    """The key does not exist in the bucket (or the bucket does not exist)."""
+
+
+_MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "NotFound"}
+
+
+def make_client(settings: Settings | None = None):
+    settings = settings or get_settings()
+    kwargs = {
+        "region_name": settings.region,
+        "config": Config(
+            retries={"max_attempts": 4, "mode": "standard"},
+            connect_timeout=3,
+            read_timeout=20,
+        ),
+    }
+    if settings.s3_endpoint:
+        kwargs["endpoint_url"] = settings.s3_endpoint
+        # The embedded S3 accepts any key; a fresh machine has none configured.
+        if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+            kwargs["aws_access_key_id"] = "local"
+            kwargs["aws_secret_access_key"] = "local"
+    return boto3.client("s3", **kwargs)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+
+
+class ObjectStore:
+    """A bucket seen as a key/bytes store."""
+
+    def __init__(self, bucket: str, client=None):
+        self.bucket = bucket
+        self.client = client or make_client()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "ObjectStore":
+        settings = settings or get_settings()
+        return cls(settings.bucket, make_client(settings))
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            self.client.create_bucket(Bucket=self.bucket)
+
+    def put(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> int:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        return len(body)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                raise ObjectNotFound(key) from exc
+            raise
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    yield ObjectInfo(obj["Key"], obj["Size"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                return
+            raise
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """Immediate 'sub-folders' of prefix, as full prefixes ending in '/'."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        found: list[str] = []
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+                found.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                return []
+            raise
+        return found
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [o.key for o in self.list(prefix)]
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(keys)
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """'s3://bucket/some/prefix' -> ('bucket', 'some/prefix/')."""
+    if not url.startswith("s3://"):
+        raise ValueError(f"not an s3:// URL: {url!r}")
+    bucket, _, key = url[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {url!r}")
+    key = key.strip("/")
+    return bucket, f"{key}/" if key else ""

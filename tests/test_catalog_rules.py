@@ -1,0 +1,104 @@
+"""Cleaning rules on small hand-made catalogs: each repair, each reject reason."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from etl_job.catalog import RAW_COLUMNS, InputError, clean_platform, parse_date, parse_duration
+from etl_job.quality import QualityReport
+from streamlens.platforms import BY_CODE
+
+BASE = {"show_id": "s1", "type": "Movie", "title": "A Title", "director": "Jo Doe", "cast": "Ann Lee, Bo Ray",
+        "country": "Spain", "date_added": "March 30, 2021", "release_year": "2019", "rating": "PG",
+        "duration": "90 min", "listed_in": "Drama", "description": "Something happens."}
+
+
+def _clean(*overrides, code="n"):
+    rows = [{**BASE, "show_id": f"s{k + 1}", **o} for k, o in enumerate(overrides)]
+    report = QualityReport("catalogs")
+    out = clean_platform(pd.DataFrame(rows, columns=RAW_COLUMNS, dtype=str), BY_CODE[code], report)
+    return out, report
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("March 30, 2021", "2021-03-30"), ("  March 3, 2021 ", "2021-03-03"), ("Mar 30, 2021", "2021-03-30"),
+    ("30 March 2021", "2021-03-30"), ("2021-03-30", "2021-03-30"), ("2021/03/30", "2021-03-30"),
+    ("30-Mar-21", "2021-03-30"), ("march 30, 2021", "2021-03-30"),
+])
+def test_known_date_formats(text, iso):
+    assert parse_date(text).isoformat() == iso
+
+
+@pytest.mark.parametrize("text", ["03/04/2021", "sometime in 2021", "2021-13-01", "31 February 2021"])
+def test_ambiguous_or_invalid_dates_are_not_guessed(text):
+    assert parse_date(text) is None
+
+
+@pytest.mark.parametrize("text, parsed", [("1 Season", (1, "season")), ("3 Seasons", (3, "season")),
+                                          ("90 min", (90, "min")), ("45 min", (45, "min")), ("ninety", None)])
+def test_duration_parsing(text, parsed):
+    assert parse_duration(text) == parsed
+
+
+def test_every_reject_reason_is_counted_and_kept():
+    out, report = _clean(
+        {},                                                   # good
+        {"date_added": "03/04/2021"},                         # ambiguous date
+        {"release_year": "20x1"},                             # bad year
+        {"type": "TV Show", "duration": "45 min"},            # show measured in minutes
+        {"type": "Podcast"},                                  # unknown type
+        {"title": ""},                                        # no title
+        {"show_id": "s1"},                                    # duplicate of the first row
+        {"duration": "ninety minutes"},                       # unreadable duration
+    )
+    assert list(out["id"]) == ["ns1"]
+    assert report.rejects["netflix"] == {"bad_date_added": 1, "bad_release_year": 1, "type_duration_conflict": 1,
+                                         "bad_type": 1, "missing_title": 1, "duplicate_show_id": 1,
+                                         "bad_duration": 1}
+    rejected = report.rejected_rows()
+    assert len(rejected) == 7 and set(rejected["show_id"]) == {"s1", "s2", "s3", "s4", "s5", "s6", "s8"}
+    assert report.rows_in["netflix"] == 8 and report.rows_out["netflix"] == 1
+
+
+def test_unambiguous_repairs():
+    out, report = _clean(
+        {"rating": "74 min", "duration": ""},                          # duration sat in the rating column
+        {"director": "Same text.", "description": "Same text."},       # description copied into director
+        {"country": ", France, Belgium,", "cast": "Ann Lee,\u00a0 Bo  Ray, 1"},
+        {"title": "\u200bZero Width", "rating": ""},
+        {"duration": ""},                                              # missing and unrecoverable: kept
+    )
+    rows = out.set_index("id")
+    assert (rows.loc["ns1", "duration_int"], rows.loc["ns1", "duration_type"], rows.loc["ns1", "rating"]) == (74, "min", "g")
+    assert rows.loc["ns2", "director"] is None and rows.loc["ns2", "description"] == "same text."
+    assert rows.loc["ns3", "country"] == "france, belgium"
+    assert rows.loc["ns3", "cast"] == "ann lee, bo ray"
+    assert rows.loc["ns4", "title"] == "zero width" and rows.loc["ns4", "rating"] == "g"
+    assert pd.isna(rows.loc["ns5", "duration_int"]) and report.missing["netflix"]["duration_int"] == 1
+    repairs = report.repairs["netflix"]
+    assert repairs["duration_in_rating_column"] == 1
+    assert repairs["description_in_director_column"] == 1
+    assert repairs["country_stray_commas"] == 1 and repairs["cast_placeholder_name"] == 1
+    assert report.total_rejected == 0
+
+
+def test_missing_columns_are_an_input_error():
+    frame = pd.DataFrame([BASE]).drop(columns=["duration"])
+    with pytest.raises(InputError, match="missing column.*duration"):
+        clean_platform(frame, BY_CODE["a"], QualityReport("catalogs"))
+
+
+def test_sample_catalog_carries_every_defect(sample_data_dir):
+    from etl_job.catalog import clean_catalogs
+    from etl_job.pipeline import read_catalog_frames
+    from etl_job.sources import DataSource
+
+    report = QualityReport("catalogs")
+    clean_catalogs(read_catalog_frames(DataSource(str(sample_data_dir))), report)
+    repairs = {kind for per in report.repairs.values() for kind in per}
+    rejects = {reason for per in report.rejects.values() for reason in per}
+    assert {"duration_in_rating_column", "description_in_director_column", "date_added_stray_spaces",
+            "country_stray_commas", "cast_placeholder_name", "title_whitespace_or_invisible_chars"} <= repairs
+    assert {"type_duration_conflict", "bad_date_added", "bad_release_year", "duplicate_show_id"} <= rejects
+    assert any("cast column is empty" in note for note in report.notes)

@@ -1,0 +1,81 @@
+"""Ratings validation, unknown ids, superseded duplicates and title scores."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etl_job.catalog import InputError
+from etl_job.quality import QualityReport
+from etl_job.ratings import load_ratings, read_ratings_csv, title_scores, validate_ratings
+
+TITLES = pd.Series(["as1", "as2", "ns1", "hs7"])
+NOW = 1_700_000_000
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("userId,rating,timestamp,movieId\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_bad_rows_are_rejected_with_reasons_and_kept():
+    data = _csv([
+        "1,4.0,1600000000,as1",
+        "1,3.5,1600000001,ns1",
+        "2,6.0,1600000000,as1",        # out of scale
+        "2,3.3,1600000000,as2",        # not a half star
+        "x,4.0,1600000000,as2",        # bad user
+        "3,4.0,12,as2",                # timestamp before 1995
+        "3,4.0,1600000000,",           # no title id
+        "3,4.0,1600000000,zz99",       # unknown title
+        "4,2.0,1600000000,AS2",        # ids are matched case-insensitively
+    ])
+    report = QualityReport("ratings")
+    clean = validate_ratings(read_ratings_csv(data, "r.csv"), TITLES, report, now=NOW)
+    assert len(clean) == 3
+    assert sorted(zip(clean["user"], TITLES[clean["item"]].tolist())) == [(1, "as1"), (1, "ns1"), (4, "as2")]
+    counts = defaultdict(int)
+    for per in report.rejects.values():
+        for reason, n in per.items():
+            counts[reason] += n
+    assert dict(counts) == {"bad_rating": 2, "bad_user_id": 1, "bad_timestamp": 1, "missing_movie_id": 1,
+                            "unknown_title": 1}
+    rejected = report.rejected_rows()
+    assert len(rejected) == 6 and "zz99" in set(rejected["movieId"])
+    assert report.rows_in["ratings"] == 9 and report.rows_out["ratings"] == 3
+    assert any("absent from the catalogs" in note for note in report.notes)
+
+
+def test_only_a_users_latest_rating_of_a_title_counts():
+    data = _csv(["1,1.0,1600000000,as1", "1,5.0,1600000500,as1", "1,3.0,1600000100,as1", "2,2.0,1600000000,as1"])
+    report = QualityReport("ratings")
+    clean = validate_ratings(read_ratings_csv(data, "r.csv"), TITLES, report, now=NOW)
+    assert sorted(zip(clean["user"], clean["rating"])) == [(1, 5.0), (2, 2.0)]
+    assert report.rejects["ratings:amazon"] == {"superseded_by_later_rating": 2}
+
+
+def test_scores_are_means_with_counts():
+    rng = np.random.default_rng(3)
+    rows = [f"{u},{rng.integers(1, 11) / 2},{1600000000 + k},{rng.choice(TITLES)}"
+            for k, u in enumerate(rng.integers(1, 50, 400))]
+    raw = pd.read_csv(io.BytesIO(_csv(rows)))
+    raw = raw.sort_values("timestamp").drop_duplicates(["userId", "movieId"], keep="last")
+    expected = raw.groupby("movieId")["rating"].agg(["mean", "size"])
+    clean = validate_ratings(read_ratings_csv(_csv(rows), "r.csv"), TITLES, QualityReport("ratings"), now=NOW)
+    scores = title_scores(clean, TITLES).set_index("id")
+    for title_id in TITLES:
+        if title_id in expected.index:
+            assert scores.loc[title_id, "score"] == pytest.approx(expected.loc[title_id, "mean"], abs=1e-4)
+            assert scores.loc[title_id, "rating_count"] == expected.loc[title_id, "size"]
+        else:
+            assert scores.loc[title_id, "rating_count"] == 0 and np.isnan(scores.loc[title_id, "score"])
+
+
+def test_files_with_wrong_columns_or_none_at_all_are_input_errors():
+    with pytest.raises(InputError, match="missing column"):
+        read_ratings_csv(b"user,rating,when,title\n1,4,1600000000,as1\n", "bad.csv")
+    with pytest.raises(InputError, match="no ratings files"):
+        load_ratings({})

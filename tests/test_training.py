@@ -1,0 +1,86 @@
+"""Training flow and the numpy export, checked against surprise itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from surprise import SVD
+
+from etl_job.training import TrainConfig, export_svd, to_dataset, train_recommender
+from streamlens.factor_model import FactorModel
+
+SMALL = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
+                    extra_candidates={"tuned": {"n_factors": 8, "n_epochs": 30, "reg_bi": 0.5}},
+                    cv=2, n_jobs=1, knn_sample=2_000)
+
+
+@pytest.fixture(scope="module")
+def ratings() -> pd.DataFrame:
+    """Two tastes, so factors matter; extreme users and titles, so clipping happens."""
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(150), 40)
+    items = np.concatenate([rng.choice(200, 40, replace=False) for _ in range(150)])
+    taste = (users % 2 == 0) == (items % 2 == 0)
+    rating = np.clip(np.round((3.0 + 1.2 * np.where(taste, 1, -1) + rng.normal(0, 0.5, users.size)) * 2) / 2, 0.5, 5)
+    rating[users == 0] = 5.0
+    rating[users == 1] = 0.5
+    rating[items == 1] = np.where(users[items == 1] % 2 == 0, 5.0, 0.5)
+    return pd.DataFrame({"user": users + 1000, "item": [f"nt{i}" for i in items], "rating": rating})
+
+
+@pytest.fixture(scope="module")
+def fitted(ratings):
+    algo = SVD(n_factors=10, n_epochs=40, lr_all=0.02, reg_all=0.01, random_state=1)
+    return algo.fit(to_dataset(ratings).build_full_trainset())
+
+
+def test_numpy_prediction_equals_surprise(fitted, ratings):
+    model = FactorModel.from_npz(export_svd(fitted).to_npz())
+    pairs = [(u, i) for u in ratings["user"].unique()[:40] for i in ratings["item"].unique()[:60]]
+    pairs += [(99999, "nt3"), (1000, "unknown-title"), (99999, "unknown-title")]
+    clipped_high = clipped_low = 0
+    for user, item in pairs:
+        expected = fitted.predict(user, item).est
+        raw = fitted.predict(user, item, clip=False).est
+        clipped_high += raw > 5.0
+        clipped_low += raw < 0.5
+        assert model.estimate(user, item) == pytest.approx(expected, abs=1e-6)
+    assert clipped_high and clipped_low, "the check must cover clipping at both ends"
+    assert model.estimate(99999, "unknown-title") == pytest.approx(fitted.trainset.global_mean, abs=1e-9)
+
+
+def test_scores_for_user_match_single_estimates(fitted, ratings):
+    model = export_svd(fitted)
+    user = int(ratings["user"].iloc[0])
+    scores = model.scores_for_user(user)
+    for k in range(0, len(model.item_ids), 17):
+        assert scores[k] == pytest.approx(fitted.predict(user, model.item_ids[k]).est, abs=1e-6)
+    assert model.scores_for_user(-1) is None
+
+
+def test_a_blend_is_the_weighted_sum_of_its_models(ratings):
+    trainset = to_dataset(ratings).build_full_trainset()
+    a = SVD(n_factors=6, n_epochs=15, random_state=2).fit(trainset)
+    b = SVD(n_factors=3, n_epochs=25, reg_bi=0.5, random_state=3).fit(trainset)
+    blend = FactorModel.blend([export_svd(a), export_svd(b)], [0.3, 0.7])
+    assert blend.item_factors.shape[1] == 9
+    for user, item in [(1000, "nt5"), (1001, "nt8"), (1010, "nt190"), (5, "nt5"), (1000, "none")]:
+        expected = np.clip(0.3 * a.predict(user, item, clip=False).est + 0.7 * b.predict(user, item, clip=False).est,
+                           0.5, 5.0)
+        assert blend.estimate(user, item) == pytest.approx(expected, abs=1e-6)
+
+
+def test_training_flow_reports_every_candidate_and_baseline(ratings):
+    result = train_recommender(ratings, SMALL)
+    card = result.card
+    assert {"svd_grid_best", "tuned", "baseline_only", "global_mean", "knn_with_means_user_pearson"} <= set(card["candidates"])
+    assert len(card["grid_search"]["results"]) == 2
+    for scores in card["candidates"].values():
+        assert 0 < scores["mae"] <= scores["rmse"] < 2.5
+    chosen = card["candidates"][card["chosen"]["name"]]
+    assert chosen["rmse"] < card["candidates"]["global_mean"]["rmse"]
+    assert card["rows"] == len(ratings) and card["users"] == 150
+    assert set(result.model.item_ids) == set(ratings["item"])
+    some_user = int(ratings["user"].iloc[5])
+    assert result.model.estimate(some_user, "nt7") == pytest.approx(result.algo.predict(some_user, "nt7").est, abs=1e-6)
