@@ -17,7 +17,7 @@ from streamlens.storage import ObjectStore
 from .catalog import clean_catalogs
 from .progress import Progress
 from .quality import QualityReport
-from .ratings import load_ratings, title_scores, validate_ratings
+from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
 from .slices import build_slices
 from .sources import DataSource
@@ -60,20 +60,23 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
 
     ratings_report = QualityReport("ratings")
     if source.ratings_files():
-        raw_ratings = load_ratings(source.ratings())
+        frames = (read_ratings_csv(data, name) for name, data in source.iter_ratings())
         ratings_origin = {"origin": "files", "files": source.ratings_files()}
     else:
-        raw_ratings = generate_ratings(titles, options.sample_ratings, options.sample_users, seed=options.seed)
-        ratings_origin = {"origin": "generated", "rows": len(raw_ratings), "users": options.sample_users,
+        generated = generate_ratings(titles, options.sample_ratings, options.sample_users, seed=options.seed)
+        generated = generated.assign(movieId=generated["movieId"].astype("category"))
+        generated.attrs["source"] = "generated"
+        frames = [generated]
+        ratings_origin = {"origin": "generated", "rows": len(generated), "users": options.sample_users,
                           "seed": options.seed}
-        ratings_report.notes.append(f"no ratings files in {source.location}: {len(raw_ratings):,} ratings "
+        ratings_report.notes.append(f"no ratings files in {source.location}: {len(generated):,} ratings "
                                     f"were generated (seed {options.seed})")
-    say("ratings read", rows=len(raw_ratings), origin=ratings_origin["origin"])
-    ratings = validate_ratings(raw_ratings, titles["id"], ratings_report)
-    del raw_ratings
+    ratings = clean_ratings(frames, titles["id"], ratings_report)
+    del frames
     scores = title_scores(ratings, titles["id"])
-    say("ratings validated", rows_out=len(ratings), rejected=ratings_report.total_rejected,
-        scored_titles=int((scores["rating_count"] > 0).sum()))
+    say("ratings validated", rows_in=ratings_report.rows_in["ratings"], rows_out=len(ratings),
+        rejected=ratings_report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
+        origin=ratings_origin["origin"])
 
     writer = ReleaseWriter(store, settings)
     movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])

@@ -24,19 +24,25 @@ RATING_COLUMNS = ["userId", "rating", "timestamp", "movieId"]
 VALID_RATINGS = np.arange(1, 11) / 2.0
 MIN_TIMESTAMP = 788_918_400  # 1995-01-01, before any streaming service took ratings
 
-_TYPED = {"userId": pa.int64(), "rating": pa.float64(), "timestamp": pa.int64(), "movieId": pa.string()}
+_TYPED = {"userId": pa.int64(), "rating": pa.float64(), "timestamp": pa.int64(),
+          "movieId": pa.dictionary(pa.int32(), pa.string())}
+REASONS = ("bad_user_id", "bad_rating", "bad_timestamp", "missing_movie_id", "unknown_title")
 
 
 def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
-    """One ratings file; typed when clean, all-text when some value is not."""
+    """One ratings file; typed when clean, all-text when some value is not.
+
+    movieId arrives dictionary-encoded (a Categorical): ids repeat millions
+    of times, so string work happens once per distinct id.
+    """
     try:
         table = pacsv.read_csv(io.BytesIO(data), convert_options=pacsv.ConvertOptions(column_types=_TYPED))
         frame = table.to_pandas()
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, on_bad_lines="warn")
     check_columns(frame, RATING_COLUMNS, source)
-    frame = frame[RATING_COLUMNS]
-    frame.insert(len(frame.columns), "source", source)
+    frame = frame[RATING_COLUMNS].assign(movieId=lambda f: f["movieId"].astype("category"))
+    frame.attrs["source"] = source
     return frame
 
 
@@ -49,69 +55,82 @@ def _describe(row: pd.Series) -> dict:
     return {c: row.get(c) for c in ("source", "userId", "movieId", "rating", "timestamp")}
 
 
+def _record_rejects(report: QualityReport, rows: pd.DataFrame, reasons: pd.Series) -> None:
+    for group, index in rows.groupby(_group_of(rows["movieId"])).groups.items():
+        report.rejected(group if group == "unknown" else f"ratings:{group}", reasons[index], rows.loc[index], _describe)
+
+
 def validate_ratings(
     frame: pd.DataFrame, title_ids: pd.Series, report: QualityReport, now: float | None = None
 ) -> pd.DataFrame:
-    """Clean ratings as columns user, item (row index into title_ids), rating, timestamp."""
+    """One file's valid ratings as columns user, item (row in title_ids), rating, timestamp."""
     now = time.time() if now is None else now
     report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + len(frame)
-    user = pd.to_numeric(frame["userId"], errors="coerce")
-    rating = pd.to_numeric(frame["rating"], errors="coerce")
-    stamp = pd.to_numeric(frame["timestamp"], errors="coerce")
-    movie = frame["movieId"].astype("string").str.strip().str.lower()
-    item = pd.Index(title_ids).get_indexer(movie.fillna(""))
+    user = pd.to_numeric(frame["userId"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    rating = pd.to_numeric(frame["rating"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    stamp = pd.to_numeric(frame["timestamp"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    movie = frame["movieId"].cat
+    names = movie.categories.astype(str).str.strip().str.lower()
+    codes = movie.codes.to_numpy()
+    category_item = pd.Index(title_ids).get_indexer(names)
+    item = np.where(codes >= 0, category_item[codes], -1)
+    blank = np.asarray(names == "")
 
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    checks = {
-        "bad_user_id": user.isna() | (user <= 0) | (user != np.floor(user)),
-        "bad_rating": ~rating.isin(VALID_RATINGS),
-        "bad_timestamp": stamp.isna() | (stamp < MIN_TIMESTAMP) | (stamp > now + 86_400),
-        "missing_movie_id": movie.isna() | (movie == ""),
-    }
-    for name, mask in checks.items():
-        mask = mask.to_numpy(dtype=bool, na_value=True)
-        reasons[mask] = np.where(reasons[mask] == "", name, reasons[mask] + "; " + name)
-    unknown = (item < 0) & (reasons == "").to_numpy()
-    reasons[unknown] = "unknown_title"
+    with np.errstate(invalid="ignore"):
+        checks = (
+            ~(user > 0) | (user != np.floor(user)),
+            ~np.isin(rating, VALID_RATINGS),
+            ~(stamp >= MIN_TIMESTAMP) | (stamp > now + 86_400),
+            (codes < 0) | np.where(codes >= 0, blank[codes], True),
+        )
+    flags = np.zeros(len(frame), dtype=np.uint8)
+    for bit, mask in enumerate(checks):
+        flags |= mask.astype(np.uint8) << bit
+    flags[(flags == 0) & (item < 0)] = 1 << REASONS.index("unknown_title")
 
-    good = (reasons == "").to_numpy()
-    clean = pd.DataFrame({
-        "user": user[good].astype(np.int64).to_numpy(),
+    good = flags == 0
+    if not good.all():
+        labels = {int(f): "; ".join(r for b, r in enumerate(REASONS) if f & (1 << b)) for f in np.unique(flags[~good])}
+        rows = frame[~good].astype(str).assign(source=frame.attrs.get("source", ""))
+        _record_rejects(report, rows, pd.Series(flags[~good], index=rows.index).map(labels))
+        unknown = int((flags == 1 << REASONS.index("unknown_title")).sum())
+        if unknown:
+            report.notes.append(f"{unknown:,} ratings in {frame.attrs.get('source', 'a file')} name a title id absent "
+                                "from the catalogs (kept in the rejects report, not used for scores or training)")
+    return pd.DataFrame({
+        "user": user[good].astype(np.int64),
         "item": item[good].astype(np.int32),
-        "rating": rating[good].astype(np.float32).to_numpy(),
-        "timestamp": stamp[good].astype(np.int64).to_numpy(),
+        "rating": rating[good].astype(np.float32),
+        "timestamp": stamp[good].astype(np.int64),
     })
-    clean, superseded = _drop_superseded(clean, len(title_ids))
-    if len(superseded):
-        where = np.flatnonzero(good)[superseded]
-        reasons.iloc[where] = "superseded_by_later_rating"
-    bad = (reasons != "").to_numpy()
-    if bad.any():
-        rows = frame[bad].astype(str)
-        for group, index in rows.groupby(_group_of(rows["movieId"])).groups.items():
-            report.rejected(group if group == "unknown" else f"ratings:{group}", reasons[index],
-                            rows.loc[index], _describe)
+
+
+def drop_superseded(clean: pd.DataFrame, title_ids: pd.Series, report: QualityReport) -> pd.DataFrame:
+    """Keep only a user's latest rating of a title; the earlier ones are rejected, with their values."""
+    key = clean["user"].to_numpy() * np.int64(len(title_ids)) + clean["item"].to_numpy()
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        candidates = np.flatnonzero(repeated)
+        order = np.lexsort((-clean["timestamp"].to_numpy()[candidates], key[candidates]))
+        ranked = candidates[order]
+        dropped = np.sort(ranked[1:][key[ranked][1:] == key[ranked][:-1]])
+        gone = clean.iloc[dropped]
+        rows = pd.DataFrame({"userId": gone["user"], "rating": gone["rating"], "timestamp": gone["timestamp"],
+                             "movieId": title_ids.to_numpy()[gone["item"].to_numpy()], "source": ""}).astype(str)
+        _record_rejects(report, rows, pd.Series("superseded_by_later_rating", index=rows.index))
+        keep = np.ones(len(clean), dtype=bool)
+        keep[dropped] = False
+        clean = clean[keep].reset_index(drop=True)
     report.rows_out["ratings"] = report.rows_out.get("ratings", 0) + len(clean)
-    if unknown.any():
-        report.notes.append(f"{int(unknown.sum()):,} ratings name a title id absent from the catalogs "
-                            "(kept in the rejects report, not used for scores or training)")
     return clean
 
 
-def _drop_superseded(clean: pd.DataFrame, n_items: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Keep only a user's latest rating of a title; return the positions dropped."""
-    key = clean["user"].to_numpy() * np.int64(n_items) + clean["item"].to_numpy()
-    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
-    if not repeated.any():
-        return clean, np.empty(0, dtype=np.int64)
-    candidates = np.flatnonzero(repeated)
-    sub = clean.iloc[candidates]
-    order = np.lexsort((-sub["timestamp"].to_numpy(), key[candidates]))
-    ranked = candidates[order]
-    dropped = ranked[1:][key[ranked][1:] == key[ranked][:-1]]
-    keep = np.ones(len(clean), dtype=bool)
-    keep[dropped] = False
-    return clean[keep].reset_index(drop=True), np.sort(dropped)
+def clean_ratings(frames, title_ids: pd.Series, report: QualityReport, now: float | None = None) -> pd.DataFrame:
+    """Validate each frame as it comes (memory stays one file deep), then resolve repeats across files."""
+    parts = [validate_ratings(frame, title_ids, report, now) for frame in frames]
+    if not parts:
+        raise InputError("no ratings to clean")
+    return drop_superseded(pd.concat(parts, ignore_index=True), title_ids, report)
 
 
 def title_scores(clean: pd.DataFrame, title_ids: pd.Series) -> pd.DataFrame:
@@ -122,11 +141,3 @@ def title_scores(clean: pd.DataFrame, title_ids: pd.Series) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return pd.DataFrame({"id": title_ids.to_numpy(), "score": np.round(score, 4), "rating_count": counts})
-
-
-def load_ratings(blobs: dict[str, bytes]) -> pd.DataFrame:
-    """All ratings files concatenated; an empty dict is an input error."""
-    if not blobs:
-        raise InputError("no ratings files found")
-    frames = [read_ratings_csv(data, name) for name, data in sorted(blobs.items())]
-    return pd.concat(frames, ignore_index=True)

@@ -58,5 +58,7 @@ class DataSource:
     def ratings_files(self) -> list[str]:
         return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]
 
-    def ratings(self) -> dict[str, bytes]:
-        return {name: self.read(name) for name in self.ratings_files()}
+    def iter_ratings(self):
+        """(name, bytes) one file at a time, so only one raw file is in memory."""
+        for name in self.ratings_files():
+            yield name, self.read(name)

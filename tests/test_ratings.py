@@ -11,7 +11,7 @@ import pytest
 
 from etl_job.catalog import InputError
 from etl_job.quality import QualityReport
-from etl_job.ratings import load_ratings, read_ratings_csv, title_scores, validate_ratings
+from etl_job.ratings import clean_ratings, read_ratings_csv, title_scores
 
 TITLES = pd.Series(["as1", "as2", "ns1", "hs7"])
 NOW = 1_700_000_000
@@ -34,7 +34,7 @@ def test_bad_rows_are_rejected_with_reasons_and_kept():
         "4,2.0,1600000000,AS2",        # ids are matched case-insensitively
     ])
     report = QualityReport("ratings")
-    clean = validate_ratings(read_ratings_csv(data, "r.csv"), TITLES, report, now=NOW)
+    clean = clean_ratings([read_ratings_csv(data, "r.csv")], TITLES, report, now=NOW)
     assert len(clean) == 3
     assert sorted(zip(clean["user"], TITLES[clean["item"]].tolist())) == [(1, "as1"), (1, "ns1"), (4, "as2")]
     counts = defaultdict(int)
@@ -52,7 +52,7 @@ def test_bad_rows_are_rejected_with_reasons_and_kept():
 def test_only_a_users_latest_rating_of_a_title_counts():
     data = _csv(["1,1.0,1600000000,as1", "1,5.0,1600000500,as1", "1,3.0,1600000100,as1", "2,2.0,1600000000,as1"])
     report = QualityReport("ratings")
-    clean = validate_ratings(read_ratings_csv(data, "r.csv"), TITLES, report, now=NOW)
+    clean = clean_ratings([read_ratings_csv(data, "r.csv")], TITLES, report, now=NOW)
     assert sorted(zip(clean["user"], clean["rating"])) == [(1, 5.0), (2, 2.0)]
     assert report.rejects["ratings:amazon"] == {"superseded_by_later_rating": 2}
 
@@ -64,7 +64,7 @@ def test_scores_are_means_with_counts():
     raw = pd.read_csv(io.BytesIO(_csv(rows)))
     raw = raw.sort_values("timestamp").drop_duplicates(["userId", "movieId"], keep="last")
     expected = raw.groupby("movieId")["rating"].agg(["mean", "size"])
-    clean = validate_ratings(read_ratings_csv(_csv(rows), "r.csv"), TITLES, QualityReport("ratings"), now=NOW)
+    clean = clean_ratings([read_ratings_csv(_csv(rows), "r.csv")], TITLES, QualityReport("ratings"), now=NOW)
     scores = title_scores(clean, TITLES).set_index("id")
     for title_id in TITLES:
         if title_id in expected.index:
@@ -77,5 +77,5 @@ def test_scores_are_means_with_counts():
 def test_files_with_wrong_columns_or_none_at_all_are_input_errors():
     with pytest.raises(InputError, match="missing column"):
         read_ratings_csv(b"user,rating,when,title\n1,4,1600000000,as1\n", "bad.csv")
-    with pytest.raises(InputError, match="no ratings files"):
-        load_ratings({})
+    with pytest.raises(InputError, match="no ratings to clean"):
+        clean_ratings([], TITLES, QualityReport("ratings"))

@@ -19,24 +19,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return default if value is None else value
 
 
-def _int(name: str, default: int) -> int:
+def _number(name: str, default, kind=int):
+    """An int or float setting; a malformed value fails loudly, naming the variable."""
     raw = _env(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _float(name: str, default: float) -> float:
-    raw = _env(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ def get_settings() -> Settings:
         region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
         prefix=f"{prefix}/" if prefix else "",
         data_dir=_env("STREAMLENS_DATA_DIR") or None,
-        keep_releases=max(1, _int("STREAMLENS_KEEP_RELEASES", 3)),
-        manifest_ttl_seconds=max(0.0, _float("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0)),
-        recommend_threshold=_float("STREAMLENS_RECOMMEND_THRESHOLD", 3.5),
+        keep_releases=max(1, _number("STREAMLENS_KEEP_RELEASES", 3)),
+        manifest_ttl_seconds=max(0.0, _number("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0, float)),
+        recommend_threshold=_number("STREAMLENS_RECOMMEND_THRESHOLD", 3.5, float),
     )
