@@ -1,14 +1,15 @@
-"""Command line: python -m etl_job {run,sample,releases,rollback,local}."""
+"""Command line: python -m etl_job {run,local,sample,releases,rollback}."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
-import pandas as pd
+
 
 from streamlens.config import get_settings
 from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
@@ -21,6 +22,7 @@ from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
 from .sources import CATALOG_DIR, RATINGS_DIR, DataSource
 
 DEFAULT_SAMPLE_DIR = Path(".local/sample-data")
+SNAPSHOT_DIR = Path(".local/s3-snapshot")
 
 
 def ensure_sample_data(folder: Path) -> Path:
@@ -80,14 +82,38 @@ def cmd_rollback(args) -> int:
     return 0
 
 
+def serve(port: int) -> None:
+    import uvicorn
+
+    from streamlens.local_app import build_app
+
+    print(f"serving every route on http://127.0.0.1:{port} (OpenAPI docs: http://127.0.0.1:{port}/docs); "
+          "Ctrl-C stops", file=sys.stderr, flush=True)
+    uvicorn.run(build_app(), host="127.0.0.1", port=port, log_level="warning")
+
+
 def cmd_local(args) -> int:
-    from .local_s3 import start_local_s3
+    """Embedded S3, then a release (reused from the last local run when the inputs are unchanged), then the API."""
+    from .local_s3 import restore_snapshot, save_snapshot, start_local_s3
 
     settings = get_settings()
     server = start_local_s3(settings.s3_endpoint)
     print(f"embedded S3 at {settings.s3_endpoint} (bucket {settings.bucket})", file=sys.stderr)
     try:
-        return cmd_run(args)
+        store = ObjectStore.from_settings(settings)
+        store.ensure_bucket()
+        source = DataSource(data_location(args.data_dir))
+        meta = {"inputs": source.fingerprint(), "bucket": settings.bucket, "prefix": settings.prefix,
+                "options": {"train": not args.skip_training, "sample_ratings": args.sample_ratings,
+                            "sample_users": args.sample_users, "seed": args.seed}}
+        if restore_snapshot(store, SNAPSHOT_DIR, meta):
+            print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)
+        else:
+            cmd_run(args)
+            save_snapshot(store, settings.prefix, SNAPSHOT_DIR, meta)
+        if not args.no_serve:
+            serve(int(os.environ.get("PORT", "8000")))
+        return 0
     finally:
         if server:
             server.stop()
@@ -109,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="build and publish a release")
     etl_flags(run)
     run.set_defaults(func=cmd_run)
-    local = sub.add_parser("local", help="start the embedded S3 and run the ETL into it")
+    local = sub.add_parser("local", help="embedded S3 + ETL (or the last local release) + the API on localhost")
     etl_flags(local)
+    local.add_argument("--no-serve", action="store_true", help="stop after the release is in place")
     local.set_defaults(func=cmd_local)
 
     sample = sub.add_parser("sample", help="write generated ratings (and a sample catalog if none)")
@@ -133,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # the embedded S3's access log
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -28,3 +31,24 @@ def start_local_s3(endpoint: str):
     server = ThreadedMotoServer(ip_address=url.hostname, port=url.port, verbose=False)
     server.start()
     return server
+
+
+def save_snapshot(store, prefix: str, folder: Path, meta: dict) -> None:
+    """Copy every object under prefix to folder, so the next local run can restore it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for info in store.list(prefix):
+        target = folder / "objects" / info.key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(store.get(info.key))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+def restore_snapshot(store, folder: Path, meta: dict) -> bool:
+    """Upload a saved snapshot into a fresh embedded S3 when it was built from the same inputs."""
+    saved = folder / "meta.json"
+    if not saved.exists() or json.loads(saved.read_text()) != meta:
+        return False
+    root = folder / "objects"
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        store.put(path.relative_to(root).as_posix(), path.read_bytes())
+    return True

@@ -11,7 +11,8 @@ import pandas as pd
 
 from streamlens.config import Settings
 from streamlens.release import ReleaseWriter, prune_releases
-from streamlens.slices import slice_object_name
+from streamlens.recommend import build_bundle
+from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD, slice_object_name
 from streamlens.storage import ObjectStore
 
 from .catalog import clean_catalogs
@@ -22,10 +23,6 @@ from .sample_data import generate_ratings
 from .slices import build_slices
 from .sources import DataSource
 from .training import TrainConfig, train_recommender
-
-MODEL_NAME = "models/recommender/model.npz"
-MODEL_CARD_NAME = "models/recommender/model_card.json"
-
 
 @dataclass
 class EtlOptions:
@@ -98,8 +95,12 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
                                    progress=lambda stage, **kw: say(f"training: {stage}", **kw))
         result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
                             "ratings_origin": ratings_origin})
-        writer.put(MODEL_NAME, result.model.to_npz())
-        writer.put(MODEL_CARD_NAME, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
+        writer.put(RECOMMENDER_MODEL, result.model.to_npz())
+        writer.put(RECOMMENDER_MODEL_CARD, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
+        writer.put(RECOMMENDER_BUNDLE, build_bundle(
+            titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
+            scores["score"].to_numpy(), scores["rating_count"].to_numpy(), result.model,
+            ratings["user"].to_numpy(), ratings["item"].to_numpy()))
         model_info = {"trained": True, "chosen": result.card["chosen"]["name"],
                       "rmse": result.card["candidates"][result.card["chosen"]["name"]]["rmse"]}
         say("model trained", seconds=result.card["train_seconds"], **model_info)

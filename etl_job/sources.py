@@ -58,6 +58,13 @@ class DataSource:
     def ratings_files(self) -> list[str]:
         return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]
 
+    def fingerprint(self) -> dict[str, dict]:
+        """Checksums of every input file, without keeping their bytes."""
+        self.catalogs()
+        for _ in self.iter_ratings():
+            pass
+        return dict(self.checksums)
+
     def iter_ratings(self):
         """(name, bytes) one file at a time, so only one raw file is in memory."""
         for name in self.ratings_files():

@@ -105,3 +105,16 @@ def test_release_ids_sort_by_time():
     early = new_release_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
     late = new_release_id(datetime(2026, 1, 2, tzinfo=timezone.utc))
     assert early < late
+
+
+def test_inputs_can_come_from_an_s3_prefix(s3_env, sample_data_dir):
+    settings, store = s3_env
+    for path in sorted(sample_data_dir.rglob("*.csv")):
+        store.put(f"raw/drop-1/{path.relative_to(sample_data_dir).as_posix()}", path.read_bytes())
+    source = DataSource(f"s3://{settings.bucket}/raw/drop-1")
+    summary = run_etl(source, store, settings, FAST, Progress())
+    manifest = read_manifest(store, settings)
+    assert manifest["release_id"] == summary["release_id"] and manifest["ratings"]["origin"] == "files"
+    local = run_etl(DataSource(str(sample_data_dir)), store, settings, FAST, Progress())
+    assert local["counts"] == summary["counts"]
+    assert read_manifest(store, settings)["inputs"] == manifest["inputs"], "same bytes, same checksums"

@@ -14,3 +14,8 @@ def slice_key(*parts) -> str:
 def slice_object_name(query: str) -> str:
     """Name of a query's slice inside a release (its own prefix, for per-function read grants)."""
     return f"slices/{query}/slice.json"
+
+
+RECOMMENDER_MODEL = "models/recommender/model.npz"
+RECOMMENDER_MODEL_CARD = "models/recommender/model_card.json"
+RECOMMENDER_BUNDLE = "slices/recommender/bundle.npz"

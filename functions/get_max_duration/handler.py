@@ -1,0 +1,33 @@
+"""Lambda: GET /max-duration, the longest title for optional year, platform and duration type."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from streamlens import queries
+from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.release_cache import ReleaseCache
+from streamlens.schemas import MaxDuration
+from streamlens.slices import slice_object_name
+
+PATH = "/max-duration"
+SLICE = ReleaseCache.json_object("slice", slice_object_name("get_max_duration"))
+router = APIRouter(tags=["streaming catalog"])
+
+
+@router.get(PATH, response_model=MaxDuration, responses=error_responses(400, 404, 422, 503),
+            dependencies=[Depends(reject_unknown("year", "platform", "duration_type"))],
+            summary="Longest title",
+            description="The title with the longest duration, optionally for one release year and platform. "
+                        "Ties: title A-Z, then id.")
+def get_max_duration(
+    year: int | None = Query(None, description="release year", examples=[2020]),
+    platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix (any case)",
+                                 examples=["n"]),
+    duration_type: Literal["min", "season"] = Query("min", description="minutes (movies) or seasons (shows)"),
+) -> dict:
+    return queries.get_max_duration(SLICE.get("slice"), year=year, platform=platform, duration_type=duration_type)
+
+
+app = create_app([router], "streamlens: get_max_duration")
+handler = make_handler(app, query_route(PATH))

@@ -1,0 +1,30 @@
+"""Lambda: GET /score-count, movies of a platform and year scored above a threshold."""
+
+from fastapi import APIRouter, Depends, Query
+
+from streamlens import queries
+from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.release_cache import ReleaseCache
+from streamlens.schemas import ScoreCount
+from streamlens.slices import slice_object_name
+
+PATH = "/score-count"
+SLICE = ReleaseCache.json_object("slice", slice_object_name("get_score_count"))
+router = APIRouter(tags=["streaming catalog"])
+
+
+@router.get(PATH, response_model=ScoreCount, responses=error_responses(400, 422, 503),
+            dependencies=[Depends(reject_unknown("platform", "scored", "year"))],
+            summary="Movies scored above a threshold",
+            description="How many movies of the platform released in `year` have a score (mean user rating) "
+                        "strictly greater than `scored`.")
+def get_score_count(
+    platform: str = Query(..., description="a, d, h, n or amazon, disney, hulu, netflix (any case)", examples=["n"]),
+    scored: float = Query(..., description="score threshold on the 0..5 scale", examples=[3.5]),
+    year: int = Query(..., description="release year", examples=[2020]),
+) -> dict:
+    return queries.get_score_count(SLICE.get("slice"), platform=platform, scored=scored, year=year)
+
+
+app = create_app([router], "streamlens: get_score_count")
+handler = make_handler(app, query_route(PATH))

@@ -1,0 +1,122 @@
+"""What every function shares around its route: the FastAPI app with its error
+handlers, and the Lambda handler that takes API Gateway (REST v1, HTTP v2)
+events through Mangum and direct invocations through the same app.
+
+A direct invocation (console test event, `aws lambda invoke`) carries just
+the parameters, e.g. {"year": 2020, "platform": "n"}. Mangum rejects such
+events, so they are turned into an HTTP API request to the function's route:
+validation, errors and answers are then exactly those of the HTTP API, and the
+JSON body is returned as the invocation's result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+
+from .errors import ApiError, BadParameter
+
+log = logging.getLogger("streamlens.api")
+MAX_DIRECT_EVENT_BYTES = 16_384
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI entries for the error bodies a route can answer with."""
+    text = {400: "a parameter is invalid (the body names it and its valid values)",
+            404: "nothing matches", 422: "a parameter has the wrong type or is missing",
+            503: "no data release is published yet, or it cannot be read"}
+    return {s: {"description": text[s]} for s in statuses}
+
+
+def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
+    problems = [{"parameter": str(e["loc"][-1]) if e.get("loc") else None, "message": e.get("msg")}
+                for e in exc.errors()]
+    first = problems[0] if problems else {"parameter": None, "message": "invalid request"}
+    return {"error": {"status": 422, "type": "invalid_parameter", "parameter": first["parameter"],
+                      "message": f"{first['parameter']}: {first['message']}", "problems": problems}}
+
+
+def create_app(routers: list[APIRouter], title: str, description: str = "") -> FastAPI:
+    app = FastAPI(title=title, description=description, version="1.0")
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError):
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError):
+        return JSONResponse(_validation_body(exc), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(ApiError("internal error; it has been logged").body(), status_code=500)
+
+    return app
+
+
+def reject_unknown(*allowed: str) -> Callable[[Request], None]:
+    """A dependency: a parameter the route does not know is an error, not a silent default."""
+    known = set(allowed)
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}", sorted(known))
+
+    return check
+
+
+def _is_http_event(event: Any) -> bool:
+    return isinstance(event, dict) and ("httpMethod" in event or "requestContext" in event
+                                        or "routeKey" in event)
+
+
+def http_event(path: str, params: dict[str, Any]) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) GET event."""
+    query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+    return {
+        "version": "2.0", "routeKey": f"GET {path}", "rawPath": path, "rawQueryString": query,
+        "headers": {"host": "direct-invocation", "accept": "application/json"},
+        "requestContext": {"http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "127.0.0.1", "userAgent": "direct-invocation"},
+                           "stage": "$default", "requestId": "direct"},
+        "isBase64Encoded": False,
+    }
+
+
+def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]):
+    """The Lambda entry point. route(params) -> (path, query params) for direct invocations."""
+    asgi = Mangum(app, lifespan="off")
+
+    def handler(event: Any, context: Any = None) -> dict[str, Any]:
+        if _is_http_event(event):
+            return asgi(event, context)
+        params = event if event is not None else {}
+        if not isinstance(params, dict):
+            return BadParameter("event", "a direct invocation takes a JSON object of parameters",
+                                "an object such as {\"platform\": \"n\"}").body()
+        if len(json.dumps(params, default=str)) > MAX_DIRECT_EVENT_BYTES:
+            return BadParameter("event", "the event is too large", f"at most {MAX_DIRECT_EVENT_BYTES} bytes").body()
+        try:
+            path, query = route(params)
+        except ApiError as exc:
+            return exc.body()
+        response = asgi(http_event(path, query), context)
+        return json.loads(response["body"])
+
+    return handler
+
+
+def query_route(path: str) -> Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]:
+    """Direct-invocation routing for a function with one route: every key is a query parameter."""
+    return lambda params: (path, params)

@@ -1,0 +1,99 @@
+"""A function's warm copy of its own objects of the live release.
+
+Nothing is read at import. The first request reads the manifest and the
+function's objects; later requests reuse them, and at most every
+`STREAMLENS_MANIFEST_TTL_SECONDS` the manifest is read again: a new release
+id means the objects are reloaded and swapped in together. A function that
+holds a good release keeps serving it when S3 or the new release fails (and
+logs why); one that holds nothing answers 503.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .config import get_settings
+from .errors import Unavailable
+from .release import ReleaseNotFound, object_key, read_manifest
+from .storage import ObjectStore
+
+log = logging.getLogger("streamlens.release")
+
+Parser = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    release_id: str
+    objects: dict[str, Any]
+
+
+class ReleaseCache:
+    def __init__(self, objects: dict[str, tuple[str, Parser]], clock: Callable[[], float] = time.monotonic):
+        """objects: local name -> (object name in the release, parser of its bytes)."""
+        self._objects = objects
+        self._clock = clock
+        self._store: ObjectStore | None = None
+        self._loaded: Loaded | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    @classmethod
+    def json_object(cls, name: str, object_name: str) -> "ReleaseCache":
+        return cls({name: (object_name, json.loads)})
+
+    def _store_now(self) -> ObjectStore:
+        if self._store is None:
+            self._store = ObjectStore.from_settings(get_settings())
+        return self._store
+
+    def reset(self) -> None:
+        """Forget everything (tests, and a local run that starts a new embedded S3)."""
+        with self._lock:
+            self._store, self._loaded, self._checked_at = None, None, float("-inf")
+
+    def get(self, name: str) -> Any:
+        return self.current().objects[name]
+
+    @property
+    def release_id(self) -> str:
+        return self.current().release_id
+
+    def current(self) -> Loaded:
+        ttl = get_settings().manifest_ttl_seconds
+        if self._loaded is None or self._clock() - self._checked_at >= ttl:
+            with self._lock:
+                if self._loaded is None or self._clock() - self._checked_at >= ttl:
+                    self._refresh()
+        return self._loaded
+
+    def _refresh(self) -> None:
+        settings = get_settings()
+        try:
+            manifest = read_manifest(self._store_now(), settings)
+            if self._loaded is None or manifest["release_id"] != self._loaded.release_id:
+                self._loaded = self._load(manifest)
+        except Exception as exc:  # any S3, format or parse failure: fall back or 503
+            if self._loaded is None:
+                raise self._unavailable(exc) from exc
+            log.warning("keeping release %s: refresh failed: %s", self._loaded.release_id, exc)
+        self._checked_at = self._clock()
+
+    def _load(self, manifest: dict) -> Loaded:
+        store = self._store_now()
+        objects = {name: parse(store.get(object_key(manifest, object_name)))
+                   for name, (object_name, parse) in self._objects.items()}
+        log.info("loaded release %s", manifest["release_id"])
+        return Loaded(manifest["release_id"], objects)
+
+    @staticmethod
+    def _unavailable(exc: Exception) -> Unavailable:
+        if isinstance(exc, ReleaseNotFound) and "run the ETL" in str(exc):
+            return Unavailable(str(exc))
+        return Unavailable(f"the data release cannot be read ({type(exc).__name__}: {exc}); "
+                           "run the ETL (python -m etl_job run) or roll back to a good release")
