@@ -100,7 +100,14 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
         if _is_http_event(event):
-            return asgi(event, context)
+            try:
+                return asgi(event, context)
+            except Exception as exc:  # an event Mangum cannot read: answer, never raise
+                log.warning("unreadable API Gateway event: %s", exc)
+                error = BadParameter("event", "not a readable API Gateway REST (v1) or HTTP API (v2) event",
+                                     "an API Gateway proxy event, or a JSON object of parameters")
+                return {"statusCode": error.status, "headers": {"content-type": "application/json"},
+                        "body": json.dumps(error.body()), "isBase64Encoded": False}
         params = event if event is not None else {}
         if not isinstance(params, dict):
             return BadParameter("event", "a direct invocation takes a JSON object of parameters",

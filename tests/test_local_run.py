@@ -1,0 +1,47 @@
+"""The local run: embedded S3, ETL, one app with every route; a second run reuses the first."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from fastapi.testclient import TestClient
+
+from streamlens.local_app import FUNCTIONS, build_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_second_local_run_reuses_the_first_release(sample_data_dir, tmp_path):
+    env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{_free_port()}",
+           "STREAMLENS_DATA_DIR": str(sample_data_dir), "AWS_ACCESS_KEY_ID": "local",
+           "AWS_SECRET_ACCESS_KEY": "local"}
+    command = [sys.executable, "-m", "etl_job", "local", "--no-serve", "--skip-training"]
+    first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "release published" in first.stderr
+    second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "inputs unchanged: reusing" in second.stderr and "release published" not in second.stderr
+
+
+def test_the_local_app_serves_every_function_route(s3_env, sample_data_dir):
+    from etl_job.pipeline import EtlOptions, run_etl
+    from etl_job.progress import Progress
+    from etl_job.sources import DataSource
+
+    settings, store = s3_env
+    run_etl(DataSource(str(sample_data_dir)), store, settings, EtlOptions(train=False), Progress())
+    client = TestClient(build_app())
+    paths = set(client.get("/openapi.json").json()["paths"])
+    assert paths == {"/max-duration", "/score-count", "/count-platform", "/actor", "/recommend",
+                     "/users/{user_id}/recommendations"}
+    assert client.get("/count-platform", params={"platform": "n"}).json()["platform"] == "netflix"
+    assert client.get("/docs").status_code == 200
+    assert len(FUNCTIONS) == 5

@@ -1,0 +1,110 @@
+"""How a warm function follows releases: lazily, at most every TTL, never a mix, never a crash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from etl_job.pipeline import EtlOptions, run_etl
+from etl_job.progress import Progress
+from etl_job.sample_data import write_sample_catalogs
+from etl_job.sources import DataSource
+from streamlens.errors import Unavailable
+from streamlens.local_app import load_handler
+from streamlens.release import ReleaseWriter
+from streamlens.release_cache import ReleaseCache
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def publish(store, settings, a: int, b: int) -> str:
+    writer = ReleaseWriter(store, settings)
+    writer.put_json("slices/x/a.json", {"value": a})
+    writer.put_json("slices/x/b.json", {"value": b})
+    writer.publish(inputs={})
+    return writer.release_id
+
+
+def value(body: bytes) -> int:
+    return json.loads(body)["value"]
+
+
+def cache(clock) -> ReleaseCache:
+    return ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, clock=clock)
+
+
+def test_nothing_is_read_until_a_request_needs_it(s3_env, monkeypatch):
+    settings, store = s3_env
+    publish(store, settings, 1, 1)
+    calls = []
+    monkeypatch.setattr("streamlens.storage.ObjectStore.get", lambda self, key: calls.append(key))
+    cache(Clock())
+    load_handler("get_actor")
+    assert calls == []
+
+
+def test_manifest_is_rechecked_at_most_every_ttl(s3_env, monkeypatch):
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "30")
+    clock = Clock()
+    first = publish(store, settings, 1, 10)
+    view = cache(clock)
+    assert (view.get("a"), view.get("b"), view.release_id) == (1, 10, first)
+    second = publish(store, settings, 2, 20)
+    clock.now = 29.0
+    assert (view.get("a"), view.release_id) == (1, first)
+    clock.now = 30.0
+    assert (view.get("a"), view.get("b"), view.release_id) == (2, 20, second)
+
+
+@pytest.mark.parametrize("fault", ["missing object", "corrupt object", "manifest names no such release",
+                                   "manifest unreadable", "s3 down"])
+def test_a_warm_function_keeps_its_release_when_the_new_one_is_bad(s3_env, monkeypatch, caplog, fault):
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
+    good = publish(store, settings, 1, 10)
+    view = cache(Clock())
+    assert view.get("a") == 1
+    bad = publish(store, settings, 2, 20)
+    prefix = f"{settings.releases_prefix}{bad}/"
+    if fault == "missing object":
+        store.client.delete_object(Bucket=store.bucket, Key=prefix + "slices/x/b.json")
+    elif fault == "corrupt object":
+        store.put(prefix + "slices/x/b.json", b"{not json")
+    elif fault == "manifest names no such release":
+        store.delete_prefix(prefix)
+    elif fault == "manifest unreadable":
+        store.put(settings.manifest_key, b"\x00garbage")
+    else:
+        monkeypatch.setattr(store.__class__, "get", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("timeout")))
+    assert (view.get("a"), view.get("b"), view.release_id) == (1, 10, good), "no mix of two releases"
+    assert any("keeping release" in r.message for r in caplog.records)
+
+
+def test_a_cold_function_with_a_bad_release_answers_503(s3_env):
+    settings, store = s3_env
+    release = publish(store, settings, 1, 1)
+    store.put(f"{settings.releases_prefix}{release}/slices/x/a.json", b"{broken")
+    with pytest.raises(Unavailable, match="cannot be read"):
+        cache(Clock()).get("a")
+
+
+def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_dir, tmp_path, monkeypatch):
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
+    handler = load_handler("get_count_platform").handler
+    run_etl(DataSource(str(sample_data_dir)), store, settings, EtlOptions(train=False), Progress())
+    before = handler({"platform": "n"})["count"]
+    smaller = tmp_path / "smaller"
+    write_sample_catalogs(smaller / "streaming", titles_per_platform=120, seed=3)
+    run_etl(DataSource(str(smaller)), store, settings, EtlOptions(train=False, sample_ratings=5_000,
+                                                                  sample_users=200), Progress())
+    after = handler({"platform": "n"})["count"]
+    assert after != before and after < before
