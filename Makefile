@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-etl bench-quality clean
+.PHONY: run test bench bench-etl bench-quality bench-functions clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: bench-etl bench-quality
+bench: bench-etl bench-quality bench-functions
 
 bench-etl: $(STAMP)
 	$(PY) bench/etl_bench.py
@@ -30,3 +30,6 @@ bench-quality: $(STAMP)
 
 clean:
 	rm -rf .local .pytest_cache
+
+bench-functions: $(STAMP)
+	$(PY) bench/functions_bench.py

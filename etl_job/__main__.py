@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, ReleaseNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .aws import moto_bucket
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STREAMLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -42,24 +44,10 @@ def raw_rows(shared_data):
 
 
 @pytest.fixture
-def s3_env(monkeypatch):
+def s3_env():
     """A moto-mocked S3 with the bucket created; settings point at it."""
-    from moto import mock_aws
-
-    monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", "")
-    monkeypatch.setenv("STREAMLENS_BUCKET", "streamlens-test")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        from streamlens.config import get_settings
-        from streamlens.storage import ObjectStore
-
-        settings = get_settings()
-        store = ObjectStore.from_settings(settings)
-        store.ensure_bucket()
-        yield settings, store
+    with moto_bucket("streamlens-test") as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from moto import mock_aws
 
 from etl_job.__main__ import main as etl_main
 from etl_job.pipeline import EtlOptions, run_etl
@@ -20,6 +19,7 @@ from etl_job.training import TrainConfig
 from streamlens.local_app import load_handler
 
 from . import reference as ref
+from .aws import moto_bucket
 
 SMALL_TRAINING = TrainConfig(grid={"n_factors": [10], "n_epochs": [15], "lr_all": [0.01], "reg_all": [0.05]},
                              extra_candidates={}, cv=2, n_jobs=1, knn_sample=3_000)
@@ -62,20 +62,9 @@ def call(handler, path: str, params: dict | None):
 
 
 @pytest.fixture(scope="module")
-def aws(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"STREAMLENS_S3_ENDPOINT": "", "STREAMLENS_BUCKET": "functions-test",
-                            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "STREAMLENS_MANIFEST_TTL_SECONDS": "0"}.items():
-            mp.setenv(name, value)
-        with mock_aws():
-            from streamlens.config import get_settings
-            from streamlens.storage import ObjectStore
-
-            settings = get_settings()
-            store = ObjectStore.from_settings(settings)
-            store.ensure_bucket()
-            yield settings, store
+def aws():
+    with moto_bucket("functions-test", STREAMLENS_MANIFEST_TTL_SECONDS="0") as env:
+        yield env
 
 
 @pytest.fixture(scope="module")

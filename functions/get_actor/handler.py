@@ -19,7 +19,7 @@ router = APIRouter(tags=["streaming catalog"])
             description="The actor appearing in the most titles of the platform released in `year` (all years "
                         "when omitted); others with the same count are listed in `ties`. Ties: name A-Z. "
                         "A platform whose catalog has no cast data answers 404.")
-def get_actor(
+async def get_actor(
     platform: str = Query(..., description="a, d, h, n or amazon, disney, hulu, netflix (any case)", examples=["n"]),
     year: int | None = Query(None, description="release year", examples=[2020]),
 ) -> dict:

@@ -16,7 +16,7 @@ router = APIRouter(tags=["streaming catalog"])
 @router.get(PATH, response_model=CountPlatform, responses=error_responses(400, 422, 503),
             dependencies=[Depends(reject_unknown("platform"))],
             summary="Movies per platform", description="The number of movies (type movie) on the platform.")
-def get_count_platform(
+async def get_count_platform(
     platform: str = Query(..., description="a, d, h, n or amazon, disney, hulu, netflix (any case)", examples=["n"]),
 ) -> dict:
     return queries.get_count_platform(SLICE.get("slice"), platform=platform)

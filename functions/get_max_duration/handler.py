@@ -20,7 +20,7 @@ router = APIRouter(tags=["streaming catalog"])
             summary="Longest title",
             description="The title with the longest duration, optionally for one release year and platform. "
                         "Ties: title A-Z, then id.")
-def get_max_duration(
+async def get_max_duration(
     year: int | None = Query(None, description="release year", examples=[2020]),
     platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix (any case)",
                                  examples=["n"]),

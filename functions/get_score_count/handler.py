@@ -18,7 +18,7 @@ router = APIRouter(tags=["streaming catalog"])
             summary="Movies scored above a threshold",
             description="How many movies of the platform released in `year` have a score (mean user rating) "
                         "strictly greater than `scored`.")
-def get_score_count(
+async def get_score_count(
     platform: str = Query(..., description="a, d, h, n or amazon, disney, hulu, netflix (any case)", examples=["n"]),
     scored: float = Query(..., description="score threshold on the 0..5 scale", examples=[3.5]),
     year: int = Query(..., description="release year", examples=[2020]),

@@ -64,11 +64,16 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     return app
 
 
-def reject_unknown(*allowed: str) -> Callable[[Request], None]:
-    """A dependency: a parameter the route does not know is an error, not a silent default."""
+def reject_unknown(*allowed: str) -> Callable[[Request], Any]:
+    """A dependency: a parameter the route does not know is an error, not a silent default.
+
+    Routes and dependencies are coroutines: their work takes microseconds, and a
+    sync one would be dispatched to a worker thread that Mangum's per-invocation
+    event loop starts afresh on every call.
+    """
     known = set(allowed)
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}", sorted(known))

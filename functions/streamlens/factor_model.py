@@ -27,6 +27,7 @@ class FactorModel:
     rating_scale: tuple[float, float] = (0.5, 5.0)
     _user_index: dict = field(default=None, init=False, repr=False)
     _item_index: dict = field(default=None, init=False, repr=False)
+    _item_factors64: np.ndarray = field(default=None, init=False, repr=False)
 
     @property
     def user_index(self) -> dict:
@@ -59,13 +60,15 @@ class FactorModel:
         u = self.user_index.get(user)
         if u is None:
             return None
+        if self._item_factors64 is None:   # stored as float32 to halve the download; computed in float64
+            self._item_factors64 = self.item_factors.astype(np.float64)
         est = (self.global_mean + float(self.user_bias[u]) + self.item_bias
-               + self.item_factors.astype(np.float64) @ self.user_factors[u].astype(np.float64))
+               + self._item_factors64 @ self.user_factors[u].astype(np.float64))
         return np.clip(est, *self.rating_scale)
 
     def to_npz(self) -> bytes:
         buffer = io.BytesIO()
-        np.savez_compressed(
+        np.savez(   # uncompressed: factors are noise to zlib, and inflating them slows a cold start
             buffer,
             global_mean=np.float64(self.global_mean),
             rating_scale=np.asarray(self.rating_scale, dtype=np.float64),

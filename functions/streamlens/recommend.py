@@ -39,10 +39,11 @@ def build_bundle(catalog_ids: np.ndarray, titles: np.ndarray, platforms: np.ndar
 
     eligible = np.flatnonzero((counts >= min_ratings) & ~np.isnan(scores))
     ranked = eligible[np.lexsort((catalog_ids[eligible], -scores[eligible]))][:COLD_START_SIZE]
+    item_type = np.uint16 if len(model_to_catalog) <= np.iinfo(np.uint16).max else np.int32
     buffer = io.BytesIO()
-    np.savez_compressed(
+    np.savez(   # uncompressed: these arrays hardly compress, and inflating them would dominate a cold start
         buffer, catalog_ids=catalog_ids.astype(str), titles=titles.astype(str), platforms=platforms.astype(str),
-        model_to_catalog=model_to_catalog, rated_indptr=indptr, rated_items=items[order].astype(np.int32),
+        model_to_catalog=model_to_catalog, rated_indptr=indptr, rated_items=items[order].astype(item_type),
         cold_start=ranked.astype(np.int32), scores=scores.astype(np.float64), counts=counts.astype(np.int64),
         cold_start_min_ratings=np.int64(min_ratings),
     )
@@ -63,6 +64,16 @@ class Recommender:
     counts: np.ndarray
     cold_start_min_ratings: int
     _position: dict = field(default=None, init=False, repr=False)
+    _masks: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model_ids = self.catalog_ids[self.model_to_catalog]      # tie-break key, model order
+
+    def _platform_mask(self, name: str) -> np.ndarray:
+        """Model items not on the platform (computed once per platform)."""
+        if name not in self._masks:
+            self._masks[name] = self.platforms[self.model_to_catalog] != name
+        return self._masks[name]
 
     @classmethod
     def from_bytes(cls, model: bytes, bundle: bytes) -> "Recommender":
@@ -96,12 +107,12 @@ class Recommender:
         scores = self.model.scores_for_user(user_id)
         scores[self.rated_items[self.rated_indptr[u]:self.rated_indptr[u + 1]]] = -np.inf
         if name is not None:
-            scores[self.platforms[self.model_to_catalog] != name] = -np.inf
+            scores[self._platform_mask(name)] = -np.inf
         candidates = np.flatnonzero(np.isfinite(scores))
         if candidates.size > n:
             cutoff = np.partition(scores[candidates], candidates.size - n)[candidates.size - n]
             candidates = candidates[scores[candidates] >= cutoff]
-        best = candidates[np.lexsort((self.catalog_ids[self.model_to_catalog[candidates]], -scores[candidates]))][:n]
+        best = candidates[np.lexsort((self.model_ids[candidates], -scores[candidates]))][:n]
         items = [{**self.describe(int(self.model_to_catalog[i])), "predicted_rating": round(float(scores[i]), 4)}
                  for i in best]
         return {"user_id": user_id, "platform": name, "n": n, "cold_start": False, "items": items}

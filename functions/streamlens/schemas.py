@@ -1,5 +1,6 @@
-"""Response bodies, as documented in the OpenAPI document (examples are real
-answers on the published catalogs)."""
+"""Response bodies, as documented in the OpenAPI document. The examples are real
+answers on the real catalogs (scores and predictions from the ratings the ETL
+generates with seed 42, as README shows)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ def _example(**values) -> ConfigDict:
 
 
 class MaxDuration(BaseModel):
-    model_config = _example(title="unbreakable kimmy schmidt: kimmy vs. the reverend", id="ns1522",
+    model_config = _example(title="unbreakable kimmy schmidt: kimmy vs. the reverend", id="ns2544",
                             platform="netflix", release_year=2020, duration_int=190, duration_type="min")
     title: str
     id: str
@@ -22,7 +23,7 @@ class MaxDuration(BaseModel):
 
 
 class ScoreCount(BaseModel):
-    model_config = _example(platform="netflix", scored=3.5, year=2020, count=211)
+    model_config = _example(platform="netflix", scored=3.5, year=2020, count=190)
     platform: str
     scored: float
     year: int
@@ -36,7 +37,8 @@ class CountPlatform(BaseModel):
 
 
 class Actor(BaseModel):
-    model_config = _example(platform="netflix", year=2020, actor="jeff dunham", appearances=4, ties=[])
+    model_config = _example(platform="netflix", year=2020, actor="blossom chukwujekwu", appearances=6,
+                            ties=["keith wickham"])
     platform: str
     year: int | None
     actor: str
@@ -45,7 +47,7 @@ class Actor(BaseModel):
 
 
 class Prediction(BaseModel):
-    model_config = _example(user_id=42, title_id="ns1522", title="unbreakable kimmy schmidt: kimmy vs. the reverend",
+    model_config = _example(user_id=42, title_id="ns2544", title="unbreakable kimmy schmidt: kimmy vs. the reverend",
                             platform="netflix", predicted_rating=3.87, threshold=3.5, recommend=True,
                             cold_start=False)
     user_id: int
