@@ -4,21 +4,34 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CDK_CLI := infra/node_modules/.bin/cdk
+# jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test bench bench-etl bench-quality bench-functions clean
+.PHONY: run test layers synth bench bench-etl bench-quality bench-functions clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+$(CDK_CLI): infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund --loglevel=error
+	touch $(CDK_CLI)
+
 run: $(STAMP)
 	$(PY) -m etl_job local
 
-test: $(STAMP)
+test: $(STAMP) $(CDK_CLI)
 	$(PY) -m pytest -q
+
+layers: $(STAMP)
+	$(PY) layers/build.py
+
+synth: layers $(CDK_CLI)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CDK_CLI) synth --quiet $(if $(STAGE),-c stage=$(STAGE))
 
 bench: bench-etl bench-quality bench-functions
 
@@ -29,7 +42,7 @@ bench-quality: $(STAMP)
 	$(PY) bench/ratings_small_quality.py
 
 clean:
-	rm -rf .local .pytest_cache
+	rm -rf .local .pytest_cache cdk.out layers/build
 
 bench-functions: $(STAMP)
 	$(PY) bench/functions_bench.py

@@ -46,7 +46,7 @@ REQUESTS = {
 COLD = """
 import json, sys, time
 t0 = time.perf_counter()
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 module = load_handler(sys.argv[1])
 t1 = time.perf_counter()
 body = module.handler(json.loads(sys.argv[2]))
@@ -57,7 +57,7 @@ print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "total_s": t2
 
 WARM = """
 import json, sys, time
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 sys.path.insert(0, sys.argv[3])
 from functions_bench import http_event
 name, requests = sys.argv[1], json.loads(sys.argv[2])
@@ -111,7 +111,7 @@ print(json.dumps({"cold_s": cold, "samples": samples}))
 
 NAIVE_TOP_N = """
 import json, sys, time
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 module = load_handler("recommender")
 module.handler({"user_id": int(sys.argv[1]), "n": 10})
 rec = module.recommender()

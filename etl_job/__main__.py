@@ -85,7 +85,7 @@ def cmd_rollback(args) -> int:
 def serve(port: int) -> None:
     import uvicorn
 
-    from streamlens.local_app import build_app
+    from streamlens.combined_app import build_app
 
     print(f"serving every route on http://127.0.0.1:{port} (OpenAPI docs: http://127.0.0.1:{port}/docs); "
           "Ctrl-C stops", file=sys.stderr, flush=True)

@@ -3,7 +3,8 @@
     python layers/build.py            # builds into layers/build/<layer>/python
     python layers/build.py --check    # only report sizes of what is built
 
-Dependencies come as manylinux wheels for Python 3.12 on x86_64, so what is
+Dependencies come as manylinux wheels for Python 3.12 on x86_64 (pip with
+--platform, --only-binary=:all:, --python-version 3.12, --target), so what is
 built on any machine is what the Lambda runtime loads. Each function gets only
 the layers it needs (numpy only for the recommender); the build prints each
 function's unzipped total (its code plus its layers) and fails above the
@@ -20,7 +21,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "layers" / "build"
-LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+MIB = 1024 * 1024
+LAMBDA_UNZIPPED_LIMIT = 250 * MIB
+# The Python 3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels
+# load there, and recent numpy ships no manylinux2014 (glibc 2.17) wheel any more.
+PLATFORM_FLAGS = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64")
 
 # Layer name -> pip requirements (pinned as in requirements.txt). boto3 is
 # left out: the Lambda Python runtime ships it.
@@ -29,14 +34,6 @@ LAYERS: dict[str, list[str]] = {
     "numpy": ["numpy==2.4.6"],
 }
 SHARED_LAYER = "streamlens"          # the functions' shared package, functions/streamlens
-FUNCTION_LAYERS: dict[str, list[str]] = {
-    "get_max_duration": ["api", SHARED_LAYER],
-    "get_score_count": ["api", SHARED_LAYER],
-    "get_count_platform": ["api", SHARED_LAYER],
-    "get_actor": ["api", SHARED_LAYER],
-    "recommender": ["api", "numpy", SHARED_LAYER],
-    "docs": ["api", SHARED_LAYER],
-}
 
 
 def layer_path(name: str) -> Path:
@@ -51,7 +48,7 @@ def build_layer(name: str, requirements: list[str]) -> None:
     target = layer_path(name) / "python"
     shutil.rmtree(layer_path(name), ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.12",
+                    *PLATFORM_FLAGS, "--implementation", "cp", "--python-version", "3.12",
                     "--only-binary=:all:", "--target", str(target), *requirements], check=True)
     for junk in target.rglob("__pycache__"):
         shutil.rmtree(junk, ignore_errors=True)
@@ -61,19 +58,22 @@ def build_shared_layer() -> None:
     target = layer_path(SHARED_LAYER) / "python" / "streamlens"
     shutil.rmtree(layer_path(SHARED_LAYER), ignore_errors=True)
     shutil.copytree(REPO / "functions" / "streamlens", target,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "local_app.py"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def report() -> int:
-    """Print each function's unzipped total; non-zero when one is over the limit."""
+    """Print each function's unzipped total (code + layers, as the stack wires them); 1 if one is over."""
+    from infra.data_api import FUNCTIONS
+
     worst = 0
-    for function, layers in FUNCTION_LAYERS.items():
-        code = _size(REPO / "functions" / function)
-        total = code + sum(_size(layer_path(name)) for name in layers)
+    for spec in FUNCTIONS:
+        code_root = REPO / (spec.code_root or f"functions/{spec.name}")
+        code = _size(code_root) - (_size(code_root / "streamlens") if spec.code_root else 0)
+        total = code + sum(_size(layer_path(name)) for name in spec.layers)
         worst = max(worst, total)
         flag = "OVER THE LIMIT" if total > LAMBDA_UNZIPPED_LIMIT else "ok"
-        print(f"{function:20s} code {code / 1e6:7.2f} MB + layers {', '.join(layers):24s} "
-              f"= {total / 1e6:7.2f} MB unzipped ({flag}, limit {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB)")
+        print(f"{spec.name:20s} code {code / MIB:6.2f} MiB + layers {', '.join(spec.layers):24s} "
+              f"= {total / MIB:6.1f} MiB unzipped ({flag}; limit {LAMBDA_UNZIPPED_LIMIT / MIB:.0f} MiB)")
     return 1 if worst > LAMBDA_UNZIPPED_LIMIT else 0
 
 

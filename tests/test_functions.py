@@ -16,7 +16,7 @@ from etl_job.pipeline import EtlOptions, run_etl
 from etl_job.progress import Progress
 from etl_job.sources import DataSource
 from etl_job.training import TrainConfig
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 
 from . import reference as ref
 from .aws import moto_bucket
@@ -181,7 +181,7 @@ def test_no_release_yet_is_a_503_that_says_to_run_the_etl(aws, monkeypatch):
 
 
 def test_openapi_documents_every_route_with_examples(handlers):
-    from streamlens.local_app import build_app
+    from streamlens.combined_app import build_app
 
     spec = build_app().openapi()
     for path in [*ROUTES.values(), "/recommend", "/users/{user_id}/recommendations"]:

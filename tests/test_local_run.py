@@ -9,7 +9,7 @@ import sys
 
 from fastapi.testclient import TestClient
 
-from streamlens.local_app import FUNCTIONS, build_app
+from streamlens.combined_app import FUNCTIONS, build_app
 
 
 def _free_port() -> int:

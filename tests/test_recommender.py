@@ -14,7 +14,7 @@ from etl_job.pipeline import read_catalog_frames
 from etl_job.quality import QualityReport
 from etl_job.sources import DataSource
 from etl_job.training import export_svd
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 from streamlens.recommend import build_bundle
 from streamlens.release import ReleaseWriter
 from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL

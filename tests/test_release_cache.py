@@ -11,7 +11,7 @@ from etl_job.progress import Progress
 from etl_job.sample_data import write_sample_catalogs
 from etl_job.sources import DataSource
 from streamlens.errors import Unavailable
-from streamlens.local_app import load_handler
+from streamlens.combined_app import load_handler
 from streamlens.release import ReleaseWriter
 from streamlens.release_cache import ReleaseCache
 

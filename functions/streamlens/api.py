@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
+from .config import get_settings
 from .errors import ApiError, BadParameter
 
 log = logging.getLogger("streamlens.api")
@@ -99,9 +100,21 @@ def http_event(path: str, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _with_root_path(app: FastAPI, root_path: str):
+    """Behind an API Gateway stage (STREAMLENS_ROOT_PATH, e.g. "/prod") /docs must fetch
+    /prod/openapi.json: the ASGI scope carries the prefix, the routes stay as they are."""
+    if not root_path:
+        return app
+
+    async def asgi(scope, receive, send):
+        await app({**scope, "root_path": root_path} if scope["type"] == "http" else scope, receive, send)
+
+    return asgi
+
+
 def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]):
     """The Lambda entry point. route(params) -> (path, query params) for direct invocations."""
-    asgi = Mangum(app, lifespan="off")
+    asgi = Mangum(_with_root_path(app, get_settings().root_path), lifespan="off")
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
         if _is_http_event(event):

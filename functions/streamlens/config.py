@@ -40,6 +40,7 @@ class Settings:
     keep_releases: int
     manifest_ttl_seconds: float
     recommend_threshold: float
+    root_path: str
 
     @property
     def manifest_key(self) -> str:
@@ -69,4 +70,5 @@ def get_settings() -> Settings:
         keep_releases=max(1, _number("STREAMLENS_KEEP_RELEASES", 3)),
         manifest_ttl_seconds=max(0.0, _number("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0, float)),
         recommend_threshold=_number("STREAMLENS_RECOMMEND_THRESHOLD", 3.5, float),
+        root_path=(_env("STREAMLENS_ROOT_PATH", "") or "").rstrip("/"),
     )

@@ -1,0 +1,157 @@
+"""One Lambda per query and the recommender, behind an API Gateway REST API.
+
+Memory: the query functions read a JSON slice of kilobytes and import no
+numpy: 256 MB answers in well under a millisecond warm (bench/). The
+recommender holds the factors and every user's rated titles (about 70 MB at
+11 million ratings) and ranks with numpy: 1024 MB, which also buys CPU.
+Timeouts cover a cold start that downloads the slice (about 1 s) with margin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as _lambda
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = REPO / "layers" / "build"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    routes: tuple[str, ...]
+    reads: tuple[str, ...]        # object name patterns inside a release it may read
+    layers: tuple[str, ...]
+    memory: int = 256
+    timeout: int = 10
+    code_root: str = ""           # default functions/<name>
+    handler: str = "handler.handler"
+
+
+FUNCTIONS = (
+    FunctionSpec("get_max_duration", ("/max-duration",), ("slices/get_max_duration/*",), ("api", "streamlens")),
+    FunctionSpec("get_score_count", ("/score-count",), ("slices/get_score_count/*",), ("api", "streamlens")),
+    FunctionSpec("get_count_platform", ("/count-platform",), ("slices/get_count_platform/*",), ("api", "streamlens")),
+    FunctionSpec("get_actor", ("/actor",), ("slices/get_actor/*",), ("api", "streamlens")),
+    FunctionSpec("recommender", ("/recommend", "/users/{user_id}/recommendations"),
+                 ("slices/recommender/*", "models/recommender/model.npz"), ("api", "numpy", "streamlens"),
+                 memory=1024, timeout=15),
+    FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "streamlens"), code_root="functions",
+                 handler="docs/handler.handler"),
+)
+
+
+class DataApi(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, bucket: s3.IBucket,
+                 manifest_ttl_seconds: int = 30, throttle_rate: int = 100, throttle_burst: int = 200) -> None:
+        super().__init__(scope, construct_id)
+        self.layers = {
+            name: _lambda.LayerVersion(
+                self, f"{name.capitalize()}Layer", code=_lambda.Code.from_asset(str(LAYERS / name)),
+                compatible_runtimes=[_lambda.Runtime.PYTHON_3_12],
+                compatible_architectures=[_lambda.Architecture.X86_64],
+                description=f"streamlens {name} layer (layers/build.py)")
+            for name in sorted({layer for spec in FUNCTIONS for layer in spec.layers})
+        }
+        self.functions: dict[str, _lambda.Function] = {}
+        for spec in FUNCTIONS:
+            self.functions[spec.name] = self._function(spec, stage, bucket, manifest_ttl_seconds)
+
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.api = apigw.RestApi(
+            self, "Api",
+            rest_api_name=f"streamlens-{stage}",
+            description="streamlens public API: catalog queries and recommendations",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage,
+                throttling_rate_limit=throttle_rate,
+                throttling_burst_limit=throttle_burst,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                metrics_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False),
+            ),
+            default_cors_preflight_options=apigw.CorsOptions(allow_origins=apigw.Cors.ALL_ORIGINS,
+                                                             allow_methods=["GET", "OPTIONS"]),
+        )
+        for spec in FUNCTIONS:
+            integration = apigw.LambdaIntegration(self.functions[spec.name])
+            for route in spec.routes:
+                self.api.root.resource_for_path(route).add_method("GET", integration)
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="base URL of the API (stage included)")
+        self._suppress()
+
+    def _function(self, spec: FunctionSpec, stage: str, bucket: s3.IBucket, ttl: int) -> _lambda.Function:
+        log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=logs.RetentionDays.ONE_MONTH)
+        role = iam.Role(self, f"{spec.name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"streamlens {spec.name}: its own logs and its own slice, nothing else")
+        role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                               resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"]))
+        if spec.reads:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects("manifest.json"),
+                           *(bucket.arn_for_objects(f"releases/*/{pattern}") for pattern in spec.reads)]))
+        code_root = REPO / (spec.code_root or f"functions/{spec.name}")
+        return _lambda.Function(
+            self, spec.name,
+            function_name=f"streamlens-{stage}-{spec.name}",
+            runtime=_lambda.Runtime.PYTHON_3_12,
+            architecture=_lambda.Architecture.X86_64,
+            handler=spec.handler,
+            code=_lambda.Code.from_asset(str(code_root), exclude=["__pycache__", "*.pyc", "streamlens"]),
+            layers=[self.layers[name] for name in spec.layers],
+            memory_size=spec.memory,
+            timeout=Duration.seconds(spec.timeout),
+            role=role,
+            log_group=log_group,
+            logging_format=_lambda.LoggingFormat.JSON,
+            environment={
+                "STREAMLENS_BUCKET": bucket.bucket_name,
+                "STREAMLENS_S3_ENDPOINT": "",
+                "STREAMLENS_MANIFEST_TTL_SECONDS": str(ttl),
+                "STREAMLENS_ROOT_PATH": f"/{stage}",
+            },
+            description=f"streamlens {spec.name}: {', '.join(spec.routes)}",
+        )
+
+    def _suppress(self) -> None:
+        stack = Stack.of(self)
+        NagSuppressions.add_resource_suppressions(self.api, [
+            {"id": "AwsSolutions-APIG2", "reason": "Each function validates its own parameters and answers 400/422 "
+                                                    "naming the parameter and its valid values (tested)."},
+            {"id": "AwsSolutions-APIG4", "reason": "A public, read-only API over public catalog data by design; "
+                                                    "optional API keys come with the reliability issue."},
+            {"id": "AwsSolutions-COG4", "reason": "Public read-only API: no user pool to authorise against."},
+            {"id": "AwsSolutions-APIG3", "reason": "Stage throttling protects the API; an optional WAF comes with "
+                                                    "the reliability issue."},
+        ], apply_to_children=True)
+        NagSuppressions.add_resource_suppressions_by_path(stack, f"{self.api.node.path}/CloudWatchRole/Resource", [
+            {"id": "AwsSolutions-IAM4", "reason": "API Gateway's account-level logging role needs the AWS managed "
+                                                   "AmazonAPIGatewayPushToCloudWatchLogs policy.",
+             "applies_to": ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]},
+        ])
+        for fn in self.functions.values():
+            NagSuppressions.add_resource_suppressions(fn, [
+                {"id": "AwsSolutions-L1", "reason": "Python 3.12 is the runtime the code, the layers and the tests "
+                                                     "target; moving runtime is a deliberate change."},
+            ])
+            NagSuppressions.add_resource_suppressions(fn.role, [
+                {"id": "AwsSolutions-IAM5", "reason": "Release ids are created by each ETL run, so a function's "
+                                                       "read grant names its own slice prefix under releases/*; "
+                                                       "log streams are created at run time in its own log group.",
+                 "applies_to": [{"regex": "/^Resource::(<.*>|arn:.*)(/releases/\\*/.*|:\\*)$/g"}]},
+            ], apply_to_children=True)
