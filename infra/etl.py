@@ -33,7 +33,7 @@ class Etl(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, bucket: s3.IBucket,
                  keep_releases: int = 3) -> None:
         super().__init__(scope, construct_id)
-        log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.log_group = log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="streamlens ETL: reads raw/, writes releases/ and the manifest")
         role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],

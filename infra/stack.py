@@ -19,6 +19,7 @@ class StreamlensStack(Stack):
         self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "EtlFunction", value=self.etl.function.function_name)
+        CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):
                 NagSuppressions.add_resource_suppressions(child, [{
