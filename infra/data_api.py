@@ -21,6 +21,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from .common import function_role, streamlens_environment
+
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = REPO / "layers" / "build"
 
@@ -96,10 +98,8 @@ class DataApi(Construct):
 
     def _function(self, spec: FunctionSpec, stage: str, bucket: s3.IBucket, ttl: int) -> _lambda.Function:
         log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=logs.RetentionDays.ONE_MONTH)
-        role = iam.Role(self, f"{spec.name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description=f"streamlens {spec.name}: its own logs and its own slice, nothing else")
-        role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                               resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"]))
+        role = function_role(self, f"{spec.name}Role", log_group,
+                             f"streamlens {spec.name}: its own logs and its own slice, nothing else")
         if spec.reads:
             role.add_to_policy(iam.PolicyStatement(
                 actions=["s3:GetObject"],
@@ -119,12 +119,8 @@ class DataApi(Construct):
             role=role,
             log_group=log_group,
             logging_format=_lambda.LoggingFormat.JSON,
-            environment={
-                "STREAMLENS_BUCKET": bucket.bucket_name,
-                "STREAMLENS_S3_ENDPOINT": "",
-                "STREAMLENS_MANIFEST_TTL_SECONDS": str(ttl),
-                "STREAMLENS_ROOT_PATH": f"/{stage}",
-            },
+            environment=streamlens_environment(bucket, STREAMLENS_MANIFEST_TTL_SECONDS=str(ttl),
+                                               STREAMLENS_ROOT_PATH=f"/{stage}"),
             description=f"streamlens {spec.name}: {', '.join(spec.routes)}",
         )
 

@@ -23,6 +23,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from .common import function_role, streamlens_environment
+
 REPO = Path(__file__).resolve().parents[1]
 READY_MARKER = "raw/READY"
 IMAGE_EXCLUDES = [".git", ".venv", ".local", "cdk.out", "**/node_modules", "layers/build", "bench", "tests",
@@ -34,10 +36,7 @@ class Etl(Construct):
                  keep_releases: int = 3) -> None:
         super().__init__(scope, construct_id)
         self.log_group = log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
-        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="streamlens ETL: reads raw/, writes releases/ and the manifest")
-        role.add_to_policy(iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                               resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"]))
+        role = function_role(self, "Role", log_group, "streamlens ETL: reads raw/, writes releases/ and the manifest")
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("raw/*")]))
         role.add_to_policy(iam.PolicyStatement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
@@ -58,12 +57,8 @@ class Etl(Construct):
             role=role,
             log_group=log_group,
             logging_format=_lambda.LoggingFormat.JSON,
-            environment={
-                "STREAMLENS_BUCKET": bucket.bucket_name,
-                "STREAMLENS_S3_ENDPOINT": "",
-                "STREAMLENS_DATA_DIR": f"s3://{bucket.bucket_name}/raw",
-                "STREAMLENS_KEEP_RELEASES": str(keep_releases),
-            },
+            environment=streamlens_environment(bucket, STREAMLENS_DATA_DIR=f"s3://{bucket.bucket_name}/raw",
+                                               STREAMLENS_KEEP_RELEASES=str(keep_releases)),
             description="streamlens ETL: clean, score, slice, train, publish a release",
         )
         self.rule = events.Rule(

@@ -98,7 +98,8 @@ def object_key(manifest: dict[str, Any], name: str) -> str:
     try:
         return manifest["objects"][name]["key"]
     except KeyError as exc:
-        raise ReleaseNotFound(f"release {manifest.get('release_id')} has no object {name!r}") from exc
+        raise ReleaseNotFound(f"release {manifest.get('release_id')} has no object {name!r}: run the ETL "
+                              "(python -m etl_job run; the recommender needs a run with training)") from exc
 
 
 def list_releases(store: ObjectStore, settings: Settings) -> list[dict[str, Any]]:

@@ -93,7 +93,7 @@ class ReleaseCache:
 
     @staticmethod
     def _unavailable(exc: Exception) -> Unavailable:
-        if isinstance(exc, ReleaseNotFound) and "run the ETL" in str(exc):
+        if isinstance(exc, ReleaseNotFound):
             return Unavailable(str(exc))
         return Unavailable(f"the data release cannot be read ({type(exc).__name__}: {exc}); "
                            "run the ETL (python -m etl_job run) or roll back to a good release")
