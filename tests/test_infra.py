@@ -101,6 +101,14 @@ def test_every_route_is_a_get_on_its_own_function(synthesized):
     assert set(seen) == set(ROUTES)
 
 
+def test_api_gateway_routes_are_the_local_routes(synthesized):
+    from infra.data_api import FUNCTIONS
+    from streamlens.combined_app import build_app
+
+    deployed = {route for spec in FUNCTIONS if spec.name != "docs" for route in spec.routes}
+    assert deployed == set(build_app().openapi()["paths"])
+
+
 def _statements(template, function: str) -> list[dict]:
     key, props = _by_name(template, function)
     role = props["Role"]["Fn::GetAtt"][0]
