@@ -24,6 +24,7 @@ from .slices import build_slices
 from .sources import DataSource
 from .training import TrainConfig, train_recommender
 
+
 @dataclass
 class EtlOptions:
     train: bool = True
@@ -44,6 +45,42 @@ def read_catalog_frames(source: DataSource) -> dict[str, pd.DataFrame]:
             for code, data in source.catalogs().items()}
 
 
+def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOptions, report: QualityReport):
+    """The ratings files one at a time, or generated ratings when the data folder has none."""
+    if source.ratings_files():
+        frames = (read_ratings_csv(data, name) for name, data in source.iter_ratings())
+        return frames, {"origin": "files", "files": source.ratings_files()}
+    generated = generate_ratings(titles, options.sample_ratings, options.sample_users, seed=options.seed)
+    generated = generated.assign(movieId=generated["movieId"].astype("category"))
+    generated.attrs["source"] = "generated"
+    report.notes.append(f"no ratings files in {source.location}: {len(generated):,} ratings "
+                        f"were generated (seed {options.seed})")
+    return [generated], {"origin": "generated", "rows": len(generated), "users": options.sample_users,
+                         "seed": options.seed}
+
+
+def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.DataFrame, ratings: pd.DataFrame,
+                     options: EtlOptions, say: Progress, ratings_origin: dict) -> dict[str, Any]:
+    """Train, then write the model, its card and the recommender's serving bundle."""
+    frame = pd.DataFrame({"user": ratings["user"].to_numpy(),
+                          "item": titles["id"].to_numpy()[ratings["item"].to_numpy()],
+                          "rating": ratings["rating"].to_numpy()})
+    result = train_recommender(frame, options.train_config,
+                               progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+    result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
+                        "ratings_origin": ratings_origin})
+    writer.put(RECOMMENDER_MODEL, result.model.to_npz())
+    writer.put(RECOMMENDER_MODEL_CARD, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
+    writer.put(RECOMMENDER_BUNDLE, build_bundle(
+        titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
+        scores["score"].to_numpy(), scores["rating_count"].to_numpy(), result.model,
+        ratings["user"].to_numpy(), ratings["item"].to_numpy()))
+    chosen = result.card["chosen"]["name"]
+    info = {"trained": True, "chosen": chosen, "rmse": result.card["candidates"][chosen]["rmse"]}
+    say("model trained", seconds=result.card["train_seconds"], **info)
+    return info
+
+
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
             options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Build and publish one release; the live manifest is written last."""
@@ -56,18 +93,7 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         rejected=catalog_report.total_rejected)
 
     ratings_report = QualityReport("ratings")
-    if source.ratings_files():
-        frames = (read_ratings_csv(data, name) for name, data in source.iter_ratings())
-        ratings_origin = {"origin": "files", "files": source.ratings_files()}
-    else:
-        generated = generate_ratings(titles, options.sample_ratings, options.sample_users, seed=options.seed)
-        generated = generated.assign(movieId=generated["movieId"].astype("category"))
-        generated.attrs["source"] = "generated"
-        frames = [generated]
-        ratings_origin = {"origin": "generated", "rows": len(generated), "users": options.sample_users,
-                          "seed": options.seed}
-        ratings_report.notes.append(f"no ratings files in {source.location}: {len(generated):,} ratings "
-                                    f"were generated (seed {options.seed})")
+    frames, ratings_origin = _ratings_frames(source, titles, options, ratings_report)
     ratings = clean_ratings(frames, titles["id"], ratings_report)
     del frames
     scores = title_scores(ratings, titles["id"])
@@ -88,22 +114,7 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
 
     model_info: dict[str, Any] = {"trained": False}
     if options.train:
-        frame = pd.DataFrame({"user": ratings["user"].to_numpy(),
-                              "item": titles["id"].to_numpy()[ratings["item"].to_numpy()],
-                              "rating": ratings["rating"].to_numpy()})
-        result = train_recommender(frame, options.train_config,
-                                   progress=lambda stage, **kw: say(f"training: {stage}", **kw))
-        result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
-                            "ratings_origin": ratings_origin})
-        writer.put(RECOMMENDER_MODEL, result.model.to_npz())
-        writer.put(RECOMMENDER_MODEL_CARD, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
-        writer.put(RECOMMENDER_BUNDLE, build_bundle(
-            titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
-            scores["score"].to_numpy(), scores["rating_count"].to_numpy(), result.model,
-            ratings["user"].to_numpy(), ratings["item"].to_numpy()))
-        model_info = {"trained": True, "chosen": result.card["chosen"]["name"],
-                      "rmse": result.card["candidates"][result.card["chosen"]["name"]]["rmse"]}
-        say("model trained", seconds=result.card["train_seconds"], **model_info)
+        model_info = _train_and_write(writer, titles, scores, ratings, options, say, ratings_origin)
 
     quality = {"catalogs": catalog_report.to_dict(), "ratings": ratings_report.to_dict()}
     writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
