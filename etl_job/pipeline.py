@@ -16,6 +16,7 @@ from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER
 from streamlens.storage import ObjectStore
 
 from .catalog import clean_catalogs
+from .movies import clean_movies
 from .progress import Progress
 from .quality import QualityReport
 from .ratings import clean_ratings, read_ratings_csv, title_scores
@@ -81,6 +82,20 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
     return info
 
 
+def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> QualityReport | None:
+    """The movies catalog, when the data folder has one: cleaned into data/movies.parquet."""
+    files = source.movies()
+    if files is None:
+        return None
+    report = QualityReport("movies")
+    meta, credits = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False) if data else None
+                     for data in files)
+    movies = clean_movies(meta, credits, report)
+    writer.put("data/movies.parquet", to_parquet(movies))
+    say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
+    return report
+
+
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
             options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Build and publish one release; the live manifest is written last."""
@@ -116,20 +131,25 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     if options.train:
         model_info = _train_and_write(writer, titles, scores, ratings, options, say, ratings_origin)
 
-    quality = {"catalogs": catalog_report.to_dict(), "ratings": ratings_report.to_dict()}
+    reports = {"catalogs": catalog_report, "ratings": ratings_report}
+    movies = _movies(source, writer, say)
+    if movies is not None:
+        reports["movies"] = movies
+    quality = {name: report.to_dict() for name, report in reports.items()}
     writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
-    writer.put("reports/rejects_catalogs.csv", catalog_report.rejects_csv(), "text/csv")
-    writer.put("reports/rejects_ratings.csv", ratings_report.rejects_csv(), "text/csv")
+    for name, report in reports.items():
+        writer.put(f"reports/rejects_{name}.csv", report.rejects_csv(), "text/csv")
     manifest = writer.publish(inputs=source.checksums, extra={
         "ratings": ratings_origin, "model": model_info,
         "counts": {"titles": len(titles), "ratings": len(ratings), "catalog_rejects": catalog_report.total_rejected,
-                   "ratings_rejects": ratings_report.total_rejected},
+                   "ratings_rejects": ratings_report.total_rejected,
+                   "movies": movies.rows_out.get("movies", 0) if movies else 0},
     })
     pruned = prune_releases(store, settings)
     say("release published", release=writer.release_id, objects=len(manifest["objects"]), pruned=len(pruned))
 
-    print(catalog_report.summary())
-    print(ratings_report.summary())
+    for report in reports.values():
+        print(report.summary())
     return {
         "release_id": writer.release_id,
         "objects": len(manifest["objects"]),

@@ -1,7 +1,8 @@
 """Where the raw inputs come from: a local data folder or an s3:// prefix.
 
-Both follow the data-folder convention: `streaming/<catalog>.csv` and,
-optionally, `streaming/ratings/*.csv`.
+Both follow the data-folder convention: `streaming/<catalog>.csv`,
+optionally `streaming/ratings/*.csv`, and optionally the movies catalog
+`movies/movies_metadata.csv` with `movies/credits.csv`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .catalog import InputError
 
 CATALOG_DIR = "streaming"
 RATINGS_DIR = "streaming/ratings"
+MOVIES_DIR = "movies"
 
 
 class DataSource:
@@ -54,6 +56,15 @@ class DataSource:
         if missing:
             raise InputError(f"{self.location}/{CATALOG_DIR}: missing catalog file(s) {', '.join(missing)}")
         return {p.code: self.read(f"{CATALOG_DIR}/{p.filename}") for p in PLATFORMS}
+
+    def movies(self) -> tuple[bytes, bytes | None] | None:
+        """(movies_metadata.csv, credits.csv or None), or None when the folder has no movies catalog."""
+        present = set(self._list(MOVIES_DIR))
+        if f"{MOVIES_DIR}/movies_metadata.csv" not in present:
+            return None
+        credits = f"{MOVIES_DIR}/credits.csv"
+        return (self.read(f"{MOVIES_DIR}/movies_metadata.csv"),
+                self.read(credits) if credits in present else None)
 
     def ratings_files(self) -> list[str]:
         return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]

@@ -1,0 +1,155 @@
+"""Cleaning of "The Movies Dataset" (TMDB metadata and credits) into one movies table.
+
+Nested values are Python-literal strings such as
+`[{'id': 16, 'name': 'Animation'}]`. Evaluating 190 MB of them with
+`ast.literal_eval` is the slow part, so the fields the queries need are read
+with regular expressions, and `ast.literal_eval` (safe: literals only, never
+code) is used only for a value the expressions cannot read with certainty
+(an escaped quote, a crew list whose keys are not in TMDB's order).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+import pandas as pd
+
+from .catalog import check_columns
+from .quality import QualityReport
+
+META_COLUMNS = [
+    "adult", "belongs_to_collection", "budget", "genres", "homepage", "id", "imdb_id", "original_language",
+    "original_title", "overview", "popularity", "poster_path", "production_companies", "production_countries",
+    "release_date", "revenue", "runtime", "spoken_languages", "status", "tagline", "title", "video",
+    "vote_average", "vote_count",
+]
+CREDIT_COLUMNS = ["cast", "crew", "id"]
+DROPPED = ["video", "imdb_id", "adult", "original_title", "poster_path", "homepage"]
+NESTED = {"belongs_to_collection": "{", "genres": "[", "production_companies": "[",
+          "production_countries": "[", "spoken_languages": "["}
+NUMBERS = ["budget", "revenue", "popularity", "runtime", "vote_average", "vote_count"]
+MAIN_CAST = 5
+
+_QUOTED = r"""(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")"""
+_NAME = re.compile(r"'name': " + _QUOTED)
+_ISO_639 = re.compile(r"'iso_639_1': " + _QUOTED)
+_DIRECTOR = re.compile(r"'job': 'Director', 'name': " + _QUOTED)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def _unquote(single: str, double: str) -> str:
+    text = single if single or not double else double
+    if "\\" not in text:
+        return text
+    quote = "'" if single or not double else '"'
+    return ast.literal_eval(quote + text + quote)
+
+
+def field_values(text: str, pattern: re.Pattern = _NAME) -> list[str]:
+    """Every value of one key in a nested literal, in order."""
+    return [_unquote(a, b) for a, b in pattern.findall(text)] if text else []
+
+
+def directors(crew: str) -> list[str]:
+    found = field_values(crew, _DIRECTOR)
+    if not found and "'Director'" in crew:
+        found = [c["name"] for c in ast.literal_eval(crew) if c.get("job") == "Director"]
+    return found
+
+
+def main_cast(cast: str, size: int = MAIN_CAST) -> list[str]:
+    return field_values(cast)[:size]
+
+
+def _describe(row: pd.Series) -> dict:
+    return {"id": row.get("id"), "title": row.get("title"), "release_date": row.get("release_date"),
+            "budget": str(row.get("budget"))[:40]}
+
+
+def _reasons(meta: pd.DataFrame) -> pd.Series:
+    is_id = meta["id"].str.fullmatch(r"\d+")
+    dates = pd.to_datetime(meta["release_date"], format="%Y-%m-%d", errors="coerce")
+    checks = {
+        "bad_id": ~is_id,
+        "duplicate_id": is_id & meta["id"].duplicated(keep="first"),
+        "bad_number": np.logical_or.reduce([(meta[c] != "") & ~meta[c].str.match(_NUMBER) for c in NUMBERS]),
+        "malformed_nested_value": np.logical_or.reduce(
+            [(meta[c] != "") & ~meta[c].str.startswith(opening) for c, opening in NESTED.items()]),
+        "missing_release_date": meta["release_date"] == "",
+        "bad_release_date": (meta["release_date"] != "") & dates.isna(),
+    }
+    reasons = pd.Series("", index=meta.index, dtype=object)
+    for name, mask in checks.items():
+        mask = pd.Series(mask, index=meta.index).fillna(False).astype(bool)
+        reasons[mask] = np.where(reasons[mask] == "", name, reasons[mask] + "; " + name)
+    return reasons
+
+
+def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
+    """Main cast and directors per movie id; unreadable or repeated ids are rejected."""
+    check_columns(credits, CREDIT_COLUMNS, "credits.csv")
+    credits = credits[CREDIT_COLUMNS].fillna("").astype(str)
+    report.rows_in["credits"] = len(credits)
+    is_id = credits["id"].str.fullmatch(r"\d+")
+    reasons = pd.Series(np.where(~is_id, "bad_id", np.where(credits["id"].duplicated(), "duplicate_id", "")),
+                        index=credits.index)
+    bad = reasons != ""
+    report.rejected("credits", reasons[bad], credits[bad].map(lambda v: v[:200]), lambda r: {"id": r["id"]})
+    good = credits[~bad]
+    out = pd.DataFrame({"id": good["id"].astype(np.int64),
+                        "cast": good["cast"].map(main_cast), "directors": good["crew"].map(directors)})
+    report.rows_out["credits"] = len(out)
+    return out
+
+
+def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: QualityReport) -> pd.DataFrame:
+    """movies_metadata (+ credits) read as strings -> one row per movie, with the queried fields parsed."""
+    check_columns(meta, META_COLUMNS, "movies_metadata.csv")
+    meta = meta[META_COLUMNS].fillna("").astype(str).apply(lambda c: c.str.strip())
+    report.rows_in["movies"] = len(meta)
+    reasons = _reasons(meta)
+    bad = reasons != ""
+    report.rejected("movies", reasons[bad], meta[bad], _describe)
+    good = meta[~bad]
+
+    budget = pd.to_numeric(good["budget"], errors="coerce").astype(np.float64).fillna(0.0)
+    revenue = pd.to_numeric(good["revenue"], errors="coerce").astype(np.float64).fillna(0.0)
+    dates = pd.to_datetime(good["release_date"], format="%Y-%m-%d")
+    movies = pd.DataFrame({
+        "id": good["id"].astype(np.int64),
+        "title": good["title"],
+        "original_language": good["original_language"],
+        "overview": good["overview"],
+        "tagline": good["tagline"],
+        "status": good["status"],
+        "popularity": pd.to_numeric(good["popularity"], errors="coerce"),
+        "runtime": pd.to_numeric(good["runtime"], errors="coerce"),
+        "vote_average": pd.to_numeric(good["vote_average"], errors="coerce"),
+        "vote_count": pd.to_numeric(good["vote_count"], errors="coerce"),
+        "budget": budget,
+        "revenue": revenue,
+        "return": np.where(budget > 0, revenue / budget.where(budget > 0, 1.0), 0.0),
+        "release_date": dates.dt.strftime("%Y-%m-%d"),
+        "release_year": dates.dt.year.astype(np.int32),
+        "collection": good["belongs_to_collection"].map(lambda v: (field_values(v) or [None])[0]),
+        "genres": good["genres"].map(field_values),
+        "companies": good["production_companies"].map(field_values),
+        "countries": good["production_countries"].map(field_values),
+        "languages": good["spoken_languages"].map(lambda v: field_values(v, _ISO_639)),
+    })
+    if credits is not None:
+        people = clean_credits(credits, report)
+        movies = movies.merge(people, on="id", how="left")
+        missing = movies["cast"].isna()
+        movies.loc[missing, ["cast", "directors"]] = pd.Series([[]] * int(missing.sum()), dtype=object)
+        if missing.any():
+            report.notes.append(f"{int(missing.sum()):,} movies have no credits row: empty cast and directors")
+    else:
+        movies["cast"] = [[] for _ in range(len(movies))]
+        movies["directors"] = [[] for _ in range(len(movies))]
+        report.notes.append("no credits.csv: movies have no cast or directors")
+    movies = movies.reset_index(drop=True)
+    report.rows_out["movies"] = len(movies)
+    return movies
