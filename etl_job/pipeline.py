@@ -16,6 +16,7 @@ from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER
 from streamlens.storage import ObjectStore
 
 from .catalog import clean_catalogs
+from .movie_slices import build_movie_slices
 from .movies import clean_movies
 from .progress import Progress
 from .quality import QualityReport
@@ -83,7 +84,7 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
 
 
 def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> QualityReport | None:
-    """The movies catalog, when the data folder has one: cleaned into data/movies.parquet."""
+    """The movies catalog, when the data folder has one: data/movies.parquet and its query slices."""
     files = source.movies()
     if files is None:
         return None
@@ -92,6 +93,8 @@ def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> Quality
                      for data in files)
     movies = clean_movies(meta, credits, report)
     writer.put("data/movies.parquet", to_parquet(movies))
+    for query, content in build_movie_slices(movies).items():
+        writer.put_json(slice_object_name(query), content)
     say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
     return report
 

@@ -47,6 +47,10 @@ FUNCTIONS = (
     FunctionSpec("recommender", ("/recommend", "/users/{user_id}/recommendations"),
                  ("slices/recommender/*", "models/recommender/model.npz"), ("api", "numpy", "streamlens"),
                  memory=1024, timeout=15),
+    *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "streamlens")) for name, route in (
+        ("peliculas_idioma", "/movies/language"), ("peliculas_duracion", "/movies/duration"),
+        ("franquicia", "/movies/franchise"), ("peliculas_pais", "/movies/country"),
+        ("productoras_exitosas", "/movies/production-company"), ("get_director", "/movies/director"))),
     FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "streamlens"), code_root="functions",
                  handler="docs/handler.handler"),
 )

@@ -76,3 +76,67 @@ class Recommendations(BaseModel):
     cold_start: bool
     message: str | None = None
     items: list[RecommendedTitle]
+
+
+class LanguageCount(BaseModel):
+    model_config = _example(idioma="en", count=4154, message="4154 películas fueron estrenadas en idioma en")
+    idioma: str
+    count: int
+    message: str
+
+
+class MovieRuntime(BaseModel):
+    title: str
+    runtime: float | None
+    release_year: int
+    id: int
+
+
+class Runtimes(BaseModel):
+    model_config = _example(pelicula="toy story", movies=[{"title": "Toy Story", "runtime": 81.0,
+                                                           "release_year": 1995, "id": 862}],
+                            message="Toy Story. Duración: 81 minutos. Año: 1995")
+    pelicula: str
+    movies: list[MovieRuntime]
+    message: str
+
+
+class Franchise(BaseModel):
+    model_config = _example(name="Toy Story Collection", count=2, total_revenue=870920902.0,
+                            average_revenue=435460451.0,
+                            message="La franquicia Toy Story Collection posee 2 películas, una ganancia total de "
+                                    "870,920,902 y una ganancia promedio de 435,460,451")
+    name: str
+    count: int
+    total_revenue: float
+    average_revenue: float
+    message: str
+
+
+class CountryCount(BaseModel):
+    name: str
+    count: int
+    message: str
+
+
+class CompanyRevenue(BaseModel):
+    name: str
+    count: int
+    revenue: float
+    message: str
+
+
+class DirectorMovie(BaseModel):
+    title: str
+    release_date: str
+    model_config = ConfigDict(populate_by_name=True)
+    return_: float = Field(alias="return", serialization_alias="return")
+    budget: float
+    revenue: float
+
+
+class Director(BaseModel):
+    name: str
+    total_return: float = Field(description="sum of the return (revenue / budget) of the director's movies")
+    movies: list[DirectorMovie]
+    message: str

@@ -1,0 +1,57 @@
+"""One slice per movies query, keyed by streamlens.text.match_key (case and
+accents ignored) and holding the answer ready to serve."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from streamlens.text import match_key
+
+
+def _group_by_names(movies: pd.DataFrame, column: str) -> dict[str, list[int]]:
+    """match key -> row positions of the movies listing that name (each movie once per name)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    display: dict[str, str] = {}
+    for position, names in enumerate(movies[column]):
+        for name in dict.fromkeys(names if isinstance(names, (list, tuple)) else [names]):
+            if isinstance(name, str) and name.strip():
+                key = match_key(name)
+                groups[key].append(position)
+                display.setdefault(key, name)
+    return {key: (display[key], rows) for key, rows in groups.items()}
+
+
+def _money(value: float) -> float:
+    return round(float(value), 2)
+
+
+def build_movie_slices(movies: pd.DataFrame) -> dict[str, dict]:
+    revenue, returns = movies["revenue"].to_numpy(), movies["return"].to_numpy()
+    languages = movies["original_language"].fillna("").map(match_key).value_counts()
+    titles: dict[str, list] = defaultdict(list)
+    for row in movies.sort_values(["release_date", "id"]).itertuples():
+        titles[match_key(row.title)].append([row.title, None if pd.isna(row.runtime) else float(row.runtime),
+                                             int(row.release_year), int(row.id)])
+    franchises = {k: {"name": name, "count": len(rows), "total_revenue": _money(revenue[rows].sum()),
+                      "average_revenue": _money(revenue[rows].mean())}
+                  for k, (name, rows) in _group_by_names(movies, "collection").items()}
+    countries = {k: {"name": name, "count": len(rows)} for k, (name, rows) in _group_by_names(movies, "countries").items()}
+    companies = {k: {"name": name, "count": len(rows), "revenue": _money(revenue[rows].sum())}
+                 for k, (name, rows) in _group_by_names(movies, "companies").items()}
+    directors = {}
+    by_date = movies.rename(columns={"return": "return_"})
+    for key, (name, rows) in _group_by_names(movies, "directors").items():
+        films = by_date.iloc[rows].sort_values(["release_date", "id"])
+        directors[key] = {"name": name, "total_return": round(float(returns[rows].sum()), 4), "movies": [
+            {"title": f.title, "release_date": f.release_date, "return": round(float(f.return_), 4),
+             "budget": _money(f.budget), "revenue": _money(f.revenue)} for f in films.itertuples()]}
+    return {
+        "peliculas_idioma": {"answers": {k: int(v) for k, v in languages.items() if k}},
+        "peliculas_duracion": {"answers": dict(titles)},
+        "franquicia": {"answers": franchises},
+        "peliculas_pais": {"answers": countries},
+        "productoras_exitosas": {"answers": companies},
+        "get_director": {"answers": directors},
+    }

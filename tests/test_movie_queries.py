@@ -1,0 +1,129 @@
+"""The six movies queries through their handlers, against answers computed here
+from the raw movies files (csv + ast.literal_eval)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import unicodedata
+from collections import defaultdict
+
+import pandas as pd
+import pytest
+
+from etl_job.pipeline import EtlOptions, run_etl
+from etl_job.progress import Progress
+from etl_job.sources import DataSource
+from streamlens.combined_app import load_handler
+
+from .aws import moto_bucket
+from .test_functions import call
+
+NAMES = ("peliculas_idioma", "peliculas_duracion", "franquicia", "peliculas_pais", "productoras_exitosas",
+         "get_director")
+PATHS = {"peliculas_idioma": "/movies/language", "peliculas_duracion": "/movies/duration",
+         "franquicia": "/movies/franchise", "peliculas_pais": "/movies/country",
+         "productoras_exitosas": "/movies/production-company", "get_director": "/movies/director"}
+
+
+def _names(text: str, key: str = "name") -> list[str]:
+    if not text:
+        return []
+    value = ast.literal_eval(text)
+    return [d[key] for d in (value if isinstance(value, list) else [value])]
+
+
+@pytest.fixture(scope="module")
+def kept(shared_data):
+    meta = pd.read_csv(shared_data / "movies" / "movies_metadata.csv", dtype=str, keep_default_na=False)
+    return meta[(meta["release_date"] != "") & ~meta["id"].duplicated()]
+
+
+@pytest.fixture(scope="module")
+def handlers(shared_data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("movies-data")
+    for sub, pattern in (("streaming", "*_titles.csv"), ("movies", "*.csv")):
+        (folder / sub).mkdir()
+        for csv in (shared_data / sub).glob(pattern):
+            (folder / sub / csv.name).symlink_to(csv)
+    with moto_bucket("movies-test") as (settings, store):
+        run_etl(DataSource(str(folder)), store, settings,
+                EtlOptions(train=False, sample_ratings=5_000, sample_users=300), Progress(io.StringIO()))
+        yield {name: load_handler(name).handler for name in NAMES}
+
+
+def ask(handlers, name, **params):
+    return call(handlers[name], PATHS[name], params)
+
+
+def test_peliculas_idioma(handlers, kept):
+    for code in ("en", "fr", "ja"):
+        expected = int((kept["original_language"] == code).sum())
+        status, body = ask(handlers, "peliculas_idioma", idioma=code.upper())
+        assert status == 200 and body["count"] == expected
+        assert body["message"] == f"{expected} películas fueron estrenadas en idioma {code}"
+
+
+def test_peliculas_duracion_with_accents_and_shared_titles(handlers, kept):
+    status, body = ask(handlers, "peliculas_duracion", pelicula="toy STORY")
+    assert status == 200 and body["movies"] == [{"title": "Toy Story", "runtime": 81.0, "release_year": 1995, "id": 862}]
+    assert body["message"] == "Toy Story. Duración: 81 minutos. Año: 1995"
+    accented = kept[kept["title"].map(lambda t: t != unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode())]
+    row = accented.iloc[0]
+    plain = unicodedata.normalize("NFKD", row["title"]).encode("ascii", "ignore").decode()
+    status, body = ask(handlers, "peliculas_duracion", pelicula=plain.upper())
+    assert status == 200 and int(row["id"]) in [m["id"] for m in body["movies"]]
+    shared = kept.groupby(kept["title"].str.lower())["id"].count()
+    title = shared[shared > 1].index[0]
+    rows = kept[kept["title"].str.lower() == title]
+    status, body = ask(handlers, "peliculas_duracion", pelicula=title)
+    assert sorted(m["id"] for m in body["movies"]) == sorted(int(i) for i in rows["id"])
+    year = int(rows["release_date"].iloc[0][:4])
+    status, body = ask(handlers, "peliculas_duracion", pelicula=title, year=year)
+    assert {m["id"] for m in body["movies"]} == {int(i) for i, d in zip(rows["id"], rows["release_date"]) if d.startswith(str(year))}
+
+
+def test_franquicia(handlers, kept):
+    members = kept[kept["belongs_to_collection"].map(lambda v: _names(v)[:1] == ["Toy Story Collection"])]
+    revenue = members["revenue"].map(lambda v: float(v or 0))
+    status, body = ask(handlers, "franquicia", franquicia="toy story collection")
+    assert status == 200
+    assert (body["count"], body["total_revenue"], body["average_revenue"]) == (len(members), revenue.sum(), revenue.mean())
+    assert body["message"].startswith(f"La franquicia Toy Story Collection posee {len(members)} películas")
+
+
+def test_peliculas_pais_and_productoras(handlers, kept):
+    france = int(kept["production_countries"].map(lambda v: "France" in _names(v)).sum())
+    status, body = ask(handlers, "peliculas_pais", pais="FRANCE")
+    assert status == 200 and body["count"] == france
+    assert body["message"] == f"Se produjeron {france} películas en el país France"
+    pixar = kept[kept["production_companies"].map(lambda v: "Pixar Animation Studios" in _names(v))]
+    status, body = ask(handlers, "productoras_exitosas", productora="pixar animation studios")
+    assert (body["count"], body["revenue"]) == (len(pixar), pixar["revenue"].map(lambda v: float(v or 0)).sum())
+
+
+def test_get_director(handlers, kept, shared_data):
+    credits = pd.read_csv(shared_data / "movies" / "credits.csv", dtype=str, keep_default_na=False)
+    films = defaultdict(list)
+    for _, row in credits.iterrows():
+        for person in ast.literal_eval(row["crew"]):
+            if person["job"] == "Director":
+                films[person["name"]].append(row["id"])
+    name = max(films, key=lambda n: len(films[n]))
+    rows = kept[kept["id"].isin(films[name])]
+    returns = [float(r or 0) / float(b) if float(b or 0) else 0.0 for r, b in zip(rows["revenue"], rows["budget"])]
+    status, body = ask(handlers, "get_director", nombre_director=name.lower())
+    assert status == 200 and body["name"] == name
+    assert body["total_return"] == pytest.approx(sum(returns), abs=1e-3)
+    assert sorted(m["title"] for m in body["movies"]) == sorted(rows["title"])
+
+
+def test_unknown_names_suggest_the_closest_and_empty_is_a_400(handlers):
+    status, body = ask(handlers, "peliculas_duracion", pelicula="Toy Stroy")
+    assert status == 404 and "Toy Story" in body["error"]["suggestions"]
+    status, body = ask(handlers, "franquicia", franquicia="toy story colection")
+    assert status == 404 and "Toy Story Collection" in body["error"]["message"]
+    status, body = ask(handlers, "peliculas_pais", pais="  ")
+    assert status == 400 and body["error"]["parameter"] == "pais"
+    status, body = ask(handlers, "peliculas_idioma", idioma="en", idiom="fr")
+    assert status == 400 and body["error"]["parameter"] == "idiom"
