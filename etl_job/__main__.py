@@ -19,17 +19,21 @@ from .catalog import InputError, clean_catalogs
 from .pipeline import EtlOptions, read_catalog_frames, run_etl
 from .quality import QualityReport
 from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
-from .sources import CATALOG_DIR, RATINGS_DIR, DataSource
+from .sample_movies import write_sample_movies
+from .sources import CATALOG_DIR, MOVIES_DIR, RATINGS_DIR, DataSource
 
 DEFAULT_SAMPLE_DIR = Path(".local/sample-data")
 SNAPSHOT_DIR = Path(".local/s3-snapshot")
 
 
 def ensure_sample_data(folder: Path) -> Path:
-    """A small raw catalog (with every defect) for machines with no data folder."""
+    """Small raw catalogs (with every defect) for machines with no data folder."""
     if not (folder / CATALOG_DIR).is_dir():
         write_sample_catalogs(folder / CATALOG_DIR)
         print(f"wrote a sample catalog to {folder / CATALOG_DIR}", file=sys.stderr)
+    if not (folder / MOVIES_DIR).is_dir():
+        write_sample_movies(folder / MOVIES_DIR)
+        print(f"wrote a sample movies catalog to {folder / MOVIES_DIR}", file=sys.stderr)
     return folder
 
 
@@ -55,6 +59,8 @@ def cmd_sample(args) -> int:
     if args.catalogs or not catalogs.is_dir():
         write_sample_catalogs(catalogs, titles_per_platform=args.titles_per_platform, seed=args.seed)
     titles = clean_catalogs(read_catalog_frames(DataSource(str(out))), QualityReport("catalogs"))
+    if args.movies:
+        write_sample_movies(out / MOVIES_DIR, n_movies=args.movies, seed=args.seed)
     ratings = generate_ratings(titles, args.ratings, args.users, seed=args.seed)
     paths = write_ratings(ratings, out / RATINGS_DIR, rows_per_file=args.rows_per_file)
     print(f"wrote {len(ratings):,} ratings from {ratings['userId'].nunique():,} users "
@@ -147,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--rows-per-file", type=int, default=2_000_000)
     sample.add_argument("--titles-per-platform", type=int, default=300)
     sample.add_argument("--catalogs", action="store_true", help="(re)write the sample catalog too")
+    sample.add_argument("--movies", type=int, default=0, help="also write a raw movies catalog of this many movies")
     sample.add_argument("--seed", type=int, default=42)
     sample.set_defaults(func=cmd_sample)
 

@@ -132,3 +132,26 @@ def test_the_etl_publishes_the_movies_table(s3_env, shared_data, tmp_path):
     assert len(movies) == manifest["counts"]["movies"] == 4622
     assert list(movies.loc[movies["id"] == 862, "genres"].iloc[0]) == ["Animation", "Comedy", "Family"]
     assert "movies/credits.csv" in manifest["inputs"] and "reports/rejects_movies.csv" in manifest["objects"]
+
+
+def test_generated_movies_carry_the_originals_defects_and_parse_like_literal_eval(tmp_path):
+    from etl_job.sample_movies import write_sample_movies
+
+    write_sample_movies(tmp_path, n_movies=400, seed=5)
+    meta = pd.read_csv(tmp_path / "movies_metadata.csv", dtype=str, keep_default_na=False)
+    credits = pd.read_csv(tmp_path / "credits.csv", dtype=str, keep_default_na=False)
+    report = QualityReport("movies")
+    movies = clean_movies(meta, credits, report).set_index("id")
+    assert {"missing_release_date", "duplicate_id", "bad_id", "malformed_nested_value"} <= set(report.rejects["movies"])
+    for _, row in credits.drop_duplicates("id").sample(50, random_state=1).iterrows():
+        if int(row["id"]) in movies.index:
+            crew = ast.literal_eval(row["crew"])
+            assert list(movies.loc[int(row["id"]), "directors"]) == [c["name"] for c in crew if c["job"] == "Director"]
+            assert list(movies.loc[int(row["id"]), "cast"]) == [c["name"] for c in ast.literal_eval(row["cast"])][:5]
+    for _, row in meta[meta["genres"].str.startswith("[")].sample(50, random_state=2).iterrows():
+        if row["id"].isdigit() and int(row["id"]) in movies.index:
+            assert list(movies.loc[int(row["id"]), "genres"]) == _names(row["genres"])
+            assert list(movies.loc[int(row["id"]), "companies"]) == _names(row["production_companies"])
+    again = tmp_path / "again"
+    write_sample_movies(again, n_movies=400, seed=5)
+    assert (again / "credits.csv").read_bytes() == (tmp_path / "credits.csv").read_bytes()
