@@ -96,7 +96,7 @@ def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     reasons = pd.Series(np.where(~is_id, "bad_id", np.where(credits["id"].duplicated(), "duplicate_id", "")),
                         index=credits.index)
     bad = reasons != ""
-    report.rejected("credits", reasons[bad], credits[bad].map(lambda v: v[:200]), lambda r: {"id": r["id"]})
+    report.rejected("credits", reasons[bad], credits[bad], lambda r: {"id": r["id"]})
     good = credits[~bad]
     out = pd.DataFrame({"id": good["id"].astype(np.int64),
                         "cast": good["cast"].map(main_cast), "directors": good["crew"].map(directors)})

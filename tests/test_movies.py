@@ -152,6 +152,9 @@ def test_generated_movies_carry_the_originals_defects_and_parse_like_literal_eva
         if row["id"].isdigit() and int(row["id"]) in movies.index:
             assert list(movies.loc[int(row["id"]), "genres"]) == _names(row["genres"])
             assert list(movies.loc[int(row["id"]), "companies"]) == _names(row["production_companies"])
+    kept_whole = report.rejected_rows()
+    repeated = credits[credits["id"].duplicated()].iloc[0]
+    assert kept_whole.loc[kept_whole["group"] == "credits", "crew"].iloc[0] == repeated["crew"], "nothing truncated"
     again = tmp_path / "again"
     write_sample_movies(again, n_movies=400, seed=5)
     assert (again / "credits.csv").read_bytes() == (tmp_path / "credits.csv").read_bytes()
