@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-import numpy as np
 import pandas as pd
 
 from streamlens.platforms import PLATFORMS, Platform
 
-from .quality import QualityReport
+from .quality import QualityReport, join_reasons
 
 RAW_COLUMNS = [
     "show_id", "type", "title", "director", "cast", "country",
@@ -156,11 +155,7 @@ def _reject_reasons(frame: pd.DataFrame, durations: pd.Series, dates: pd.Series)
         "type_duration_conflict": ((kind == "movie") & (unit == "season")) | ((kind == "tv show") & (unit == "min")),
         "bad_date_added": (frame["date_added"] != "") & dates.isna(),
     }
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    for name, mask in checks.items():
-        mask = mask.fillna(False).astype(bool)
-        reasons[mask] = np.where(reasons[mask] == "", name, reasons[mask] + "; " + name)
-    return reasons
+    return join_reasons(checks, frame.index)
 
 
 def clean_platform(raw: pd.DataFrame, platform: Platform, report: QualityReport) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import check_columns
-from .quality import QualityReport
+from .quality import QualityReport, join_reasons
 
 META_COLUMNS = [
     "adult", "belongs_to_collection", "budget", "genres", "homepage", "id", "imdb_id", "original_language",
@@ -80,11 +80,7 @@ def _reasons(meta: pd.DataFrame) -> pd.Series:
         "missing_release_date": meta["release_date"] == "",
         "bad_release_date": (meta["release_date"] != "") & dates.isna(),
     }
-    reasons = pd.Series("", index=meta.index, dtype=object)
-    for name, mask in checks.items():
-        mask = pd.Series(mask, index=meta.index).fillna(False).astype(bool)
-        reasons[mask] = np.where(reasons[mask] == "", name, reasons[mask] + "; " + name)
-    return reasons
+    return join_reasons(checks, meta.index)
 
 
 def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
@@ -93,8 +89,7 @@ def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     credits = credits[CREDIT_COLUMNS].fillna("").astype(str)
     report.rows_in["credits"] = len(credits)
     is_id = credits["id"].str.fullmatch(r"\d+")
-    reasons = pd.Series(np.where(~is_id, "bad_id", np.where(credits["id"].duplicated(), "duplicate_id", "")),
-                        index=credits.index)
+    reasons = join_reasons({"bad_id": ~is_id, "duplicate_id": is_id & credits["id"].duplicated()}, credits.index)
     bad = reasons != ""
     report.rejected("credits", reasons[bad], credits[bad], lambda r: {"id": r["id"]})
     good = credits[~bad]

@@ -9,9 +9,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MAX_EXAMPLES = 5
+
+
+def join_reasons(checks: dict[str, Any], index: pd.Index) -> pd.Series:
+    """One '; '-joined string of the failed checks per row ('' where all pass), as `rejected` expects."""
+    reasons = pd.Series("", index=index, dtype=object)
+    for name, mask in checks.items():
+        mask = pd.Series(mask, index=index).fillna(False).astype(bool)
+        reasons[mask] = np.where(reasons[mask] == "", name, reasons[mask] + "; " + name)
+    return reasons
 
 
 @dataclass
