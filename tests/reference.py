@@ -5,6 +5,7 @@ Tests compare the product against these, never against its own code.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 
@@ -67,3 +68,11 @@ def score_count(raw_rows, scores: dict, code, year, threshold) -> int:
     return sum(1 for r in raw_rows[code]
                if r["type"] == "Movie" and usable(r) and int(r["release_year"]) == year
                and scores.get(code + r["show_id"], float("nan")) > threshold)
+
+
+def literal_names(text: str, key: str = "name") -> list[str]:
+    """The `key` of every dict in a Python-literal nested value, read with ast.literal_eval."""
+    if not text:
+        return []
+    value = ast.literal_eval(text)
+    return [d[key] for d in (value if isinstance(value, list) else [value])]

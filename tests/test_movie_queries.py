@@ -17,6 +17,7 @@ from etl_job.sources import DataSource
 from streamlens.combined_app import load_handler
 
 from .aws import moto_bucket
+from .reference import literal_names
 from .test_functions import call
 
 NAMES = ("peliculas_idioma", "peliculas_duracion", "franquicia", "peliculas_pais", "productoras_exitosas",
@@ -24,13 +25,6 @@ NAMES = ("peliculas_idioma", "peliculas_duracion", "franquicia", "peliculas_pais
 PATHS = {"peliculas_idioma": "/movies/language", "peliculas_duracion": "/movies/duration",
          "franquicia": "/movies/franchise", "peliculas_pais": "/movies/country",
          "productoras_exitosas": "/movies/production-company", "get_director": "/movies/director"}
-
-
-def _names(text: str, key: str = "name") -> list[str]:
-    if not text:
-        return []
-    value = ast.literal_eval(text)
-    return [d[key] for d in (value if isinstance(value, list) else [value])]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +78,7 @@ def test_peliculas_duracion_with_accents_and_shared_titles(handlers, kept):
 
 
 def test_franquicia(handlers, kept):
-    members = kept[kept["belongs_to_collection"].map(lambda v: _names(v)[:1] == ["Toy Story Collection"])]
+    members = kept[kept["belongs_to_collection"].map(lambda v: literal_names(v)[:1] == ["Toy Story Collection"])]
     revenue = members["revenue"].map(lambda v: float(v or 0))
     status, body = ask(handlers, "franquicia", franquicia="toy story collection")
     assert status == 200
@@ -93,11 +87,11 @@ def test_franquicia(handlers, kept):
 
 
 def test_peliculas_pais_and_productoras(handlers, kept):
-    france = int(kept["production_countries"].map(lambda v: "France" in _names(v)).sum())
+    france = int(kept["production_countries"].map(lambda v: "France" in literal_names(v)).sum())
     status, body = ask(handlers, "peliculas_pais", pais="FRANCE")
     assert status == 200 and body["count"] == france
     assert body["message"] == f"Se produjeron {france} películas en el país France"
-    pixar = kept[kept["production_companies"].map(lambda v: "Pixar Animation Studios" in _names(v))]
+    pixar = kept[kept["production_companies"].map(lambda v: "Pixar Animation Studios" in literal_names(v))]
     status, body = ask(handlers, "productoras_exitosas", productora="pixar animation studios")
     assert (body["count"], body["revenue"]) == (len(pixar), pixar["revenue"].map(lambda v: float(v or 0)).sum())
 

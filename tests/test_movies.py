@@ -12,6 +12,8 @@ import pytest
 from etl_job.movies import DROPPED, META_COLUMNS, clean_movies, directors, field_values, main_cast
 from etl_job.quality import QualityReport
 
+from .reference import literal_names
+
 
 @pytest.fixture(scope="module")
 def raw(shared_data):
@@ -24,13 +26,6 @@ def raw(shared_data):
 def cleaned(raw):
     report = QualityReport("movies")
     return clean_movies(*raw, report).set_index("id", drop=False), report
-
-
-def _names(text: str, key: str = "name") -> list[str]:
-    if not text:
-        return []
-    value = ast.literal_eval(text)
-    return [d[key] for d in (value if isinstance(value, list) else [value])]
 
 
 def test_rows_without_date_and_repeated_ids_are_rejected_and_counted(cleaned, raw):
@@ -49,11 +44,11 @@ def test_nested_values_match_literal_eval(cleaned, raw):
     kept = meta[(meta["release_date"] != "") & ~meta["id"].duplicated()]
     for _, row in kept.iterrows():
         got = movies.loc[int(row["id"])]
-        assert list(got["genres"]) == _names(row["genres"])
-        assert list(got["companies"]) == _names(row["production_companies"])
-        assert list(got["countries"]) == _names(row["production_countries"])
-        assert list(got["languages"]) == _names(row["spoken_languages"], "iso_639_1")
-        collection = _names(row["belongs_to_collection"])
+        assert list(got["genres"]) == literal_names(row["genres"])
+        assert list(got["companies"]) == literal_names(row["production_companies"])
+        assert list(got["countries"]) == literal_names(row["production_countries"])
+        assert list(got["languages"]) == literal_names(row["spoken_languages"], "iso_639_1")
+        collection = literal_names(row["belongs_to_collection"])
         assert (got["collection"] if isinstance(got["collection"], str) else None) == (collection[0] if collection else None)
 
 
@@ -102,8 +97,8 @@ def test_malformed_rows_are_rejected_with_reasons_never_a_crash():
     "[{'id': 3, 'name': 'Zoë Kravitz'}, {'id': 4, 'name': 'back\\\\slash'}]",
     "[]", "",
 ])
-def test_quoted_and_escaped_names(text):
-    assert field_values(text) == _names(text)
+def test_quoted_and_escapedliteral_names(text):
+    assert field_values(text) == literal_names(text)
 
 
 def test_directors_fall_back_to_literal_eval_when_keys_are_reordered():
@@ -150,8 +145,8 @@ def test_generated_movies_carry_the_originals_defects_and_parse_like_literal_eva
             assert list(movies.loc[int(row["id"]), "cast"]) == [c["name"] for c in ast.literal_eval(row["cast"])][:5]
     for _, row in meta[meta["genres"].str.startswith("[")].sample(50, random_state=2).iterrows():
         if row["id"].isdigit() and int(row["id"]) in movies.index:
-            assert list(movies.loc[int(row["id"]), "genres"]) == _names(row["genres"])
-            assert list(movies.loc[int(row["id"]), "companies"]) == _names(row["production_companies"])
+            assert list(movies.loc[int(row["id"]), "genres"]) == literal_names(row["genres"])
+            assert list(movies.loc[int(row["id"]), "companies"]) == literal_names(row["production_companies"])
     kept_whole = report.rejected_rows()
     repeated = credits[credits["id"].duplicated()].iloc[0]
     assert kept_whole.loc[kept_whole["group"] == "credits", "crew"].iloc[0] == repeated["crew"], "nothing truncated"
