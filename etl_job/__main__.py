@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -42,14 +43,20 @@ def data_location(explicit: str | None) -> str:
     return location or str(ensure_sample_data(DEFAULT_SAMPLE_DIR))
 
 
+def etl_options(args) -> EtlOptions:
+    return EtlOptions(train=not args.skip_training, sample_ratings=args.sample_ratings,
+                      sample_users=args.sample_users, seed=args.seed)
+
+
+def publish(source: DataSource, store: ObjectStore, settings, options: EtlOptions) -> None:
+    print(json.dumps(run_etl(source, store, settings, options), indent=1, default=str))
+
+
 def cmd_run(args) -> int:
     settings = get_settings()
     store = ObjectStore.from_settings(settings)
     store.ensure_bucket()
-    options = EtlOptions(train=not args.skip_training, sample_ratings=args.sample_ratings,
-                         sample_users=args.sample_users, seed=args.seed)
-    summary = run_etl(DataSource(data_location(args.data_dir)), store, settings, options)
-    print(json.dumps(summary, indent=1, default=str))
+    publish(DataSource(data_location(args.data_dir)), store, settings, etl_options(args))
     return 0
 
 
@@ -109,13 +116,13 @@ def cmd_local(args) -> int:
         store = ObjectStore.from_settings(settings)
         store.ensure_bucket()
         source = DataSource(data_location(args.data_dir))
+        options = etl_options(args)
         meta = {"inputs": source.fingerprint(), "bucket": settings.bucket, "prefix": settings.prefix,
-                "options": {"train": not args.skip_training, "sample_ratings": args.sample_ratings,
-                            "sample_users": args.sample_users, "seed": args.seed}}
+                "options": asdict(options)}
         if restore_snapshot(store, SNAPSHOT_DIR, meta):
             print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)
         else:
-            cmd_run(args)
+            publish(source, store, settings, options)
             save_snapshot(store, settings.prefix, SNAPSHOT_DIR, meta)
         if not args.no_serve:
             serve(int(os.environ.get("PORT", "8000")))
