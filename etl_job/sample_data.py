@@ -20,8 +20,8 @@ import pandas as pd
 from streamlens.platforms import PLATFORMS
 
 from .catalog import RAW_COLUMNS
+from .ratings import RATING_COLUMNS
 
-RATING_COLUMNS = ["userId", "rating", "timestamp", "movieId"]
 _START = int(datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp())
 _END = int(datetime(2021, 12, 31, tzinfo=timezone.utc).timestamp())
 
