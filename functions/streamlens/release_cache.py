@@ -41,6 +41,7 @@ class ReleaseCache:
         self._store: ObjectStore | None = None
         self._loaded: Loaded | None = None
         self._checked_at = float("-inf")
+        self._ttl: float | None = None          # read from the environment on first use
         self._lock = threading.Lock()
 
     @classmethod
@@ -55,7 +56,7 @@ class ReleaseCache:
     def reset(self) -> None:
         """Forget everything (tests, and a local run that starts a new embedded S3)."""
         with self._lock:
-            self._store, self._loaded, self._checked_at = None, None, float("-inf")
+            self._store, self._loaded, self._checked_at, self._ttl = None, None, float("-inf"), None
 
     def get(self, name: str) -> Any:
         return self.current().objects[name]
@@ -65,7 +66,9 @@ class ReleaseCache:
         return self.current().release_id
 
     def current(self) -> Loaded:
-        ttl = get_settings().manifest_ttl_seconds
+        if self._ttl is None:
+            self._ttl = get_settings().manifest_ttl_seconds
+        ttl = self._ttl
         if self._loaded is None or self._clock() - self._checked_at >= ttl:
             with self._lock:
                 if self._loaded is None or self._clock() - self._checked_at >= ttl:
