@@ -237,6 +237,15 @@ def _inject_defects(code: str, rows: list[dict[str, str]]) -> None:
     rows.append(dict(rows[10]))                                    # reject: duplicate show_id
 
 
+def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Path:
+    """Rows written as a raw export is: a header, then every field quoted where needed."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def write_sample_catalogs(folder: Path, titles_per_platform: int = 300, seed: int = 7) -> list[Path]:
     """Raw catalogs named as published, in `folder` (the data folder's streaming/)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -245,10 +254,5 @@ def write_sample_catalogs(folder: Path, titles_per_platform: int = 300, seed: in
         rng = np.random.default_rng(seed + offset)
         rows = _sample_platform(platform.code, titles_per_platform, rng)
         _inject_defects(platform.code, rows)
-        path = folder / platform.filename
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=RAW_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        paths.append(path)
+        paths.append(write_csv(folder / platform.filename, rows, RAW_COLUMNS))
     return paths

@@ -8,12 +8,12 @@ size (45,466 movies, about 190 MB of credits), for the scale benchmark.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
-from .movies import META_COLUMNS
+from .movies import CREDIT_COLUMNS, META_COLUMNS
+from .sample_data import write_csv
 
 _WORDS = ("night", "river", "shadow", "summer", "king", "secret", "city", "garden", "storm", "heart", "winter",
           "road", "island", "dream", "fire", "stone", "ghost", "star", "ocean", "mountain", "echo", "glass")
@@ -94,12 +94,5 @@ def write_sample_movies(folder: Path, n_movies: int = 300, seed: int = 11) -> li
     folder.mkdir(parents=True, exist_ok=True)
     meta, credits = _movie_rows(n_movies, np.random.default_rng(seed))
     _inject_defects(meta, credits)
-    paths = []
-    for name, rows, columns in (("movies_metadata.csv", meta, META_COLUMNS), ("credits.csv", credits, ["cast", "crew", "id"])):
-        path = folder / name
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        paths.append(path)
-    return paths
+    return [write_csv(folder / "movies_metadata.csv", meta, META_COLUMNS),
+            write_csv(folder / "credits.csv", credits, CREDIT_COLUMNS)]
