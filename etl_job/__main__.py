@@ -10,8 +10,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-
-
+import streamlens
 from streamlens.config import get_settings
 from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
 from streamlens.storage import ObjectStore
@@ -107,7 +106,7 @@ def serve(port: int) -> None:
 
 def cmd_local(args) -> int:
     """Embedded S3, then a release (reused from the last local run when the inputs are unchanged), then the API."""
-    from .local_s3 import restore_snapshot, save_snapshot, start_local_s3
+    from .local_s3 import code_fingerprint, restore_snapshot, save_snapshot, start_local_s3
 
     settings = get_settings()
     server = start_local_s3(settings.s3_endpoint)
@@ -117,7 +116,9 @@ def cmd_local(args) -> int:
         store.ensure_bucket()
         source = DataSource(data_location(args.data_dir))
         options = etl_options(args)
-        meta = {"inputs": source.fingerprint(), "bucket": settings.bucket, "prefix": settings.prefix,
+        meta = {"inputs": source.fingerprint(), "code": code_fingerprint(Path(__file__).parent,
+                                                                         Path(streamlens.__file__).parent),
+                "bucket": settings.bucket, "prefix": settings.prefix,
                 "options": asdict(options)}
         if restore_snapshot(store, SNAPSHOT_DIR, meta):
             print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -31,6 +32,16 @@ def start_local_s3(endpoint: str):
     server = ThreadedMotoServer(ip_address=url.hostname, port=url.port, verbose=False)
     server.start()
     return server
+
+
+def code_fingerprint(*packages: Path) -> str:
+    """A hash of the ETL's and the functions' sources: a snapshot built by other code is not reused."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def save_snapshot(store, prefix: str, folder: Path, meta: dict) -> None:

@@ -12,16 +12,18 @@ import pandas as pd
 from streamlens.config import Settings
 from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.recommend import build_bundle
-from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD, slice_object_name
+from streamlens.slices import (MOVIE_SIMILAR_BUNDLE, RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD,
+                               SIMILAR_BUNDLE, SIMILAR_MODEL_CARD, slice_object_name)
 from streamlens.storage import ObjectStore
 
 from .catalog import clean_catalogs
 from .movie_slices import build_movie_slices
-from .movies import clean_movies
+from .movies import clean_movies, movie_ratings
 from .progress import Progress
 from .quality import QualityReport
 from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
+from .similar_catalogs import movies_similar, streaming_similar
 from .slices import build_slices
 from .sources import DataSource
 from .training import TrainConfig, train_recommender
@@ -83,8 +85,9 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
     return info
 
 
-def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> QualityReport | None:
-    """The movies catalog, when the data folder has one: data/movies.parquet and its query slices."""
+def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> tuple[QualityReport, dict] | None:
+    """The movies catalog, when the data folder has one: data/movies.parquet, its query slices and its
+    similar movies; returns its quality report and its section of the similar-titles card."""
     files = source.movies()
     if files is None:
         return None
@@ -96,7 +99,15 @@ def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> Quality
     for query, content in build_movie_slices(movies).items():
         writer.put_json(slice_object_name(query), content)
     say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
-    return report
+
+    ratings, ratings_info = None, {"origin": "none: the data folder has no movies/ratings_small.csv and links.csv"}
+    if (rating_files := source.movie_ratings()) is not None:
+        ratings, ratings_info = movie_ratings(*rating_files, movies["id"].to_numpy())
+        ratings_info["origin"] = "movies/ratings_small.csv via links.csv tmdbId"
+    bundle, section = movies_similar(movies, ratings, ratings_info)
+    writer.put(MOVIE_SIMILAR_BUNDLE, bundle)
+    say("similar movies", seconds=section["build_seconds"], features=section["features"])
+    return report, section
 
 
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
@@ -129,15 +140,22 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     for query, content in build_slices(titles, scores).items():
         writer.put_json(slice_object_name(query), content)
     say("data and slices written", objects=len(writer.objects))
+    bundle, similar_card = streaming_similar(titles, scores)
+    writer.put(SIMILAR_BUNDLE, bundle)
+    similar_card = {"release_id": writer.release_id, "streaming": similar_card}
+    say("similar titles", seconds=similar_card["streaming"]["build_seconds"],
+        features=similar_card["streaming"]["features"])
 
     model_info: dict[str, Any] = {"trained": False}
     if options.train:
         model_info = _train_and_write(writer, titles, scores, ratings, options, say, ratings_origin)
 
     reports = {"catalogs": catalog_report, "ratings": ratings_report}
-    movies = _movies(source, writer, say)
-    if movies is not None:
+    movies = None
+    if (movies_result := _movies(source, writer, say)) is not None:
+        movies, similar_card["movies"] = movies_result
         reports["movies"] = movies
+    writer.put(SIMILAR_MODEL_CARD, json.dumps(similar_card, indent=1, default=str).encode(), "application/json")
     quality = {name: report.to_dict() for name, report in reports.items()}
     writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
     for name, report in reports.items():

@@ -32,13 +32,30 @@ _JOBS = (("Directing", "Director"), ("Writing", "Screenplay"), ("Production", "P
          ("Art", "Production Design"), ("Crew", "Stunts"))
 
 
+_SYLLABLES = ("ka", "lo", "mi", "ren", "tas", "vo", "dre", "sul", "ni", "gor", "pa", "the", "ux", "bel", "cor",
+              "fa", "zin", "mor", "lu", "ter")
+VOCABULARY = 30_000     # overview words: Zipf-distributed like real prose, so a few are everywhere
+
+
+def _word(k: int) -> str:
+    """k written in base len(_SYLLABLES), a syllable per digit: a distinct, pronounceable made-up word."""
+    word = ""
+    while True:
+        k, digit = divmod(k, len(_SYLLABLES))
+        word += _SYLLABLES[digit]
+        if k == 0:
+            return word
+
+
 def _person(rng, k: int) -> str:
     return f"{_PEOPLE[k % len(_PEOPLE)]} {k // len(_PEOPLE)}" if k >= len(_PEOPLE) else _PEOPLE[k]
 
 
 def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict]]:
     meta, credits = [], []
-    collections = [f"The {w.capitalize()} Collection" for w in _WORDS]
+    vocabulary = np.asarray([_word(k) for k in range(VOCABULARY)])
+    zipf = np.cumsum(1.0 / np.arange(1, VOCABULARY + 1))
+    zipf /= zipf[-1]
     for k in range(n):
         movie_id = str(100 + k)
         budget = int(rng.choice([0, 0, rng.integers(1, 300) * 1_000_000]))
@@ -50,7 +67,9 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
                      (_LANGUAGES[i] for i in rng.choice(len(_LANGUAGES), rng.integers(1, 3), replace=False))]
         companies = [{"name": _COMPANIES[i], "id": int(i)} for i in rng.choice(len(_COMPANIES), rng.integers(0, 4),
                                                                                replace=False)]
-        collection = ({"id": 5000 + k % 50, "name": collections[k % len(collections)], "poster_path": "/p.jpg",
+        series = k // 40                # about 4 movies of every 40 share one collection, as in TMDB
+        collection = ({"id": 5000 + series, "name": f"The {_WORDS[series % len(_WORDS)].capitalize()} {series} "
+                                                   "Collection", "poster_path": "/p.jpg",
                        "backdrop_path": "/b.jpg"} if rng.random() < 0.1 else "")
         year = int(rng.integers(1920, 2018))
         meta.append({
@@ -58,7 +77,7 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
             "budget": str(budget), "genres": str(genres), "homepage": "", "id": movie_id,
             "imdb_id": f"tt{int(movie_id):07d}", "original_language": languages[0]["iso_639_1"],
             "original_title": f"{rng.choice(_WORDS).capitalize()} {k}",
-            "overview": " ".join(rng.choice(_WORDS, rng.integers(20, 60))), "popularity": f"{rng.uniform(0, 30):.6f}",
+            "overview": " ".join(vocabulary[np.searchsorted(zipf, rng.random(rng.integers(20, 60)))]), "popularity": f"{rng.uniform(0, 30):.6f}",
             "poster_path": f"/{k}.jpg", "production_companies": str(companies),
             "production_countries": str(countries),
             "release_date": f"{year}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}",

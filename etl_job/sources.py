@@ -2,7 +2,8 @@
 
 Both follow the data-folder convention: `streaming/<catalog>.csv`,
 optionally `streaming/ratings/*.csv`, and optionally the movies catalog
-`movies/movies_metadata.csv` with `movies/credits.csv`.
+`movies/movies_metadata.csv` with `movies/credits.csv` (and, for evaluating
+the similar titles, `movies/ratings_small.csv` with `movies/links.csv`).
 """
 
 from __future__ import annotations
@@ -66,12 +67,22 @@ class DataSource:
         return (self.read(f"{MOVIES_DIR}/movies_metadata.csv"),
                 self.read(credits) if credits in present else None)
 
+    def movie_ratings(self) -> tuple[bytes, bytes] | None:
+        """(ratings_small.csv, links.csv) when the movies folder has both, else None."""
+        present = set(self._list(MOVIES_DIR))
+        names = [f"{MOVIES_DIR}/ratings_small.csv", f"{MOVIES_DIR}/links.csv"]
+        if not all(name in present for name in names):
+            return None
+        return self.read(names[0]), self.read(names[1])
+
     def ratings_files(self) -> list[str]:
         return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]
 
     def fingerprint(self) -> dict[str, dict]:
         """Checksums of every input file, without keeping their bytes."""
         self.catalogs()
+        self.movies()
+        self.movie_ratings()
         for _ in self.iter_ratings():
             pass
         return dict(self.checksums)

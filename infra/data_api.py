@@ -3,7 +3,9 @@
 Memory: the query functions read a JSON slice of kilobytes and import no
 numpy: 256 MB answers in well under a millisecond warm (bench/). The
 recommender holds the factors and every user's rated titles (about 70 MB at
-11 million ratings) and ranks with numpy: 1024 MB, which also buys CPU.
+11 million ratings) and ranks with numpy: 1024 MB, which also buys CPU. The
+two similar-titles functions look up precomputed neighbours (a numpy bundle
+of about 1 MB for the movies and 16 MB for the streaming catalog): 512 MB.
 Timeouts cover a cold start that downloads the slice (about 1 s) with margin.
 """
 
@@ -51,6 +53,8 @@ FUNCTIONS = (
         ("peliculas_idioma", "/movies/language"), ("peliculas_duracion", "/movies/duration"),
         ("franquicia", "/movies/franchise"), ("peliculas_pais", "/movies/country"),
         ("productoras_exitosas", "/movies/production-company"), ("get_director", "/movies/director"))),
+    *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "numpy", "streamlens"), memory=512)
+      for name, route in (("recomendacion", "/movies/recommendation"), ("similar", "/similar"))),
     FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "streamlens"), code_root="functions",
                  handler="docs/handler.handler"),
 )

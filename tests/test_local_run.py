@@ -42,7 +42,8 @@ def test_the_local_app_serves_every_function_route(s3_env, sample_data_dir):
     paths = set(client.get("/openapi.json").json()["paths"])
     assert paths == {"/max-duration", "/score-count", "/count-platform", "/actor", "/recommend",
                      "/users/{user_id}/recommendations", "/movies/language", "/movies/duration", "/movies/franchise",
-                     "/movies/country", "/movies/production-company", "/movies/director"}
+                     "/movies/country", "/movies/production-company", "/movies/director",
+                     "/movies/recommendation", "/similar"}
     assert client.get("/count-platform", params={"platform": "n"}).json()["platform"] == "netflix"
     assert client.get("/docs").status_code == 200
-    assert len(FUNCTIONS) == 11
+    assert len(FUNCTIONS) == 13

@@ -140,3 +140,36 @@ class Director(BaseModel):
     total_return: float = Field(description="sum of the return (revenue / budget) of the director's movies")
     movies: list[DirectorMovie]
     message: str
+
+
+class SimilarTitle(BaseModel):
+    id: str
+    title: str
+    release_year: int
+    platform: str | None = None
+    similarity: float | None = Field(None, description="cosine similarity of the two titles' content, 0..1")
+
+
+class MovieRecommendations(BaseModel):
+    model_config = _example(
+        titulo="toy story", movie={"id": "862", "title": "Toy Story", "release_year": 1995},
+        recommendations=["Toy Story 2", "Creature Comforts", "The Hunchback of Notre Dame", "Oliver & Company",
+                         "Anastasia"],
+        similar=[{"id": "863", "title": "Toy Story 2", "release_year": 1999, "similarity": 0.61}],
+        other_matches=[], message="Películas similares a Toy Story (1995): Toy Story 2, Creature Comforts, "
+                                  "The Hunchback of Notre Dame, Oliver & Company, Anastasia")
+    titulo: str
+    movie: SimilarTitle = Field(description="the movie the title was resolved to (the most voted one)")
+    recommendations: list[str] = Field(description="titles of the most similar movies, best first")
+    similar: list[SimilarTitle]
+    other_matches: list[SimilarTitle] = Field(description="other movies with the same title (narrow with year)")
+    message: str
+
+
+class SimilarTitles(BaseModel):
+    source: SimilarTitle = Field(description="the title the request was resolved to (the most rated one)")
+    platform: str | None
+    n: int
+    similar: list[SimilarTitle]
+    other_matches: list[SimilarTitle] = Field(description="other entries with the same title (narrow with year, "
+                                                          "or ask by title_id)")

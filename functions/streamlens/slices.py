@@ -21,3 +21,6 @@ def slice_object_name(query: str) -> str:
 RECOMMENDER_MODEL = "models/recommender/model.npz"
 RECOMMENDER_MODEL_CARD = "models/recommender/model_card.json"
 RECOMMENDER_BUNDLE = "slices/recommender/bundle.npz"
+SIMILAR_BUNDLE = "slices/similar/neighbours.npz"                  # the streaming catalog
+MOVIE_SIMILAR_BUNDLE = "slices/recomendacion/neighbours.npz"      # the movies catalog
+SIMILAR_MODEL_CARD = "models/similar/model_card.json"

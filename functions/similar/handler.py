@@ -1,0 +1,36 @@
+"""Lambda: GET /similar, the streaming titles most similar in content to a title (precomputed)."""
+
+from fastapi import APIRouter, Depends, Query
+
+from streamlens import similar
+from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.release_cache import ReleaseCache
+from streamlens.schemas import SimilarTitles
+from streamlens.slices import SIMILAR_BUNDLE
+
+PATH = "/similar"
+NEIGHBOURS = ReleaseCache({"titles": (SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})
+router = APIRouter(tags=["recommender"])
+
+
+@router.get(PATH, response_model=SimilarTitles, responses=error_responses(400, 404, 422, 503),
+            dependencies=[Depends(reject_unknown("title", "title_id", "n", "platform", "year"))],
+            summary="Titles similar to a title",
+            description="The n (default 5) titles whose content (description, genres, director, cast, country) "
+                        "is most similar, best first, optionally only those on one platform. The same title on "
+                        "two platforms counts once. Give `title` (matched ignoring case and accents; a title "
+                        "several entries share means the most rated one unless `year` says otherwise) or "
+                        "`title_id`.")
+async def similar_titles(
+    title: str | None = Query(None, description="title text", examples=["the queen's gambit"]),
+    title_id: str | None = Query(None, description="title id: platform letter + show_id", examples=["ns1"]),
+    n: int = Query(similar.DEFAULT_N, ge=1, le=similar.MAX_N, description=f"how many (1-{similar.MAX_N})"),
+    platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix"),
+    year: int | None = Query(None, description="release year, to pick among entries sharing the title"),
+) -> dict:
+    return similar.similar_titles(NEIGHBOURS.get("titles"), title=title, title_id=title_id, n=n, platform=platform,
+                                  year=year)
+
+
+app = create_app([router], "streamlens: similar")
+handler = make_handler(app, query_route(PATH))
