@@ -8,7 +8,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test layers synth bench bench-etl bench-quality bench-functions bench-movies clean
+.PHONY: run test layers synth bench bench-etl bench-quality bench-functions bench-movies bench-similar clean
 
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ layers: $(STAMP)
 synth: layers $(CDK_CLI)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CDK_CLI) synth --quiet $(if $(STAGE),-c stage=$(STAGE))
 
-bench: bench-etl bench-quality bench-functions bench-movies
+bench: bench-etl bench-quality bench-functions bench-movies bench-similar
 
 bench-etl: $(STAMP)
 	$(PY) bench/etl_bench.py
@@ -49,3 +49,6 @@ bench-functions: $(STAMP)
 
 bench-movies: $(STAMP)
 	$(PY) bench/movies_bench.py
+
+bench-similar: $(STAMP)
+	$(PY) bench/similar_weights.py

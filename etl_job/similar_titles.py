@@ -2,15 +2,17 @@
 title's nearest neighbours by cosine, precomputed for the Lambdas.
 
 The similarity of two titles is the weighted mean of their per-field cosines
-(each field's TF-IDF rows are unit length and scaled by the square root of its
-weight before the fields are joined and the whole row is normalised again).
-The fields and weights are declared below with the reason for each.
+over all the catalog's fields (a field either title lacks counts as 0, so a
+sparse record is not favoured): each field's TF-IDF rows have unit length and
+are scaled by the square root of the field's share of the total weight, so
+the dot product of two joined rows is that mean. The fields and weights are
+declared below with the reason for each.
 
 The neighbour search never builds the N x N matrix: rows are compared in
 chunks. Terms carried by many titles (a genre, a common word) make a sparse
 product nearly dense and slow, so those columns are multiplied as a small dense
 matrix (BLAS) and the remaining rare terms as a sparse one; the two partial
-products add up to the exact cosine.
+products add up to the exact similarity.
 """
 
 from __future__ import annotations
@@ -99,18 +101,18 @@ def field_matrix(values: pd.Series, content: ContentField) -> sparse.csr_matrix:
 
 
 def content_matrix(frame: pd.DataFrame, fields: Iterable[ContentField]) -> sparse.csr_matrix:
-    """One unit-length row per title: the fields joined, each scaled by sqrt(weight)."""
-    blocks = [field_matrix(frame[f.column], f) * np.float32(np.sqrt(f.weight)) for f in fields]
-    matrix = sparse.hstack(blocks, format="csr", dtype=np.float32)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sparse.csr_matrix(sparse.diags(scale.astype(np.float32)) @ matrix)
+    """One row per title: each field's unit-length TF-IDF row scaled by sqrt(weight / total weight),
+    so that the dot product of two rows is the weighted mean of the per-field cosines."""
+    fields = list(fields)
+    total = sum(f.weight for f in fields)
+    blocks = [field_matrix(frame[f.column], f) * np.float32(np.sqrt(f.weight / total)) for f in fields]
+    return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
 
 @dataclass
 class Neighbours:
     index: np.ndarray          # int32 [titles, k]: positions of the neighbours, best first; -1 = none
-    score: np.ndarray          # float32 [titles, k]: their cosine similarity
+    score: np.ndarray          # float32 [titles, k]: their similarity, 0..1
 
     def save_to(self, arrays: dict[str, np.ndarray], group: str) -> None:
         arrays[f"neighbours_{group}"] = self.index
@@ -171,7 +173,7 @@ def _first_of_each_work(index: np.ndarray, score: np.ndarray, works: np.ndarray,
 
 def nearest_neighbours(matrix: sparse.csr_matrix, k: int = MAX_NEIGHBOURS, works: np.ndarray | None = None,
                        groups: dict[str, np.ndarray] | None = None) -> dict[str, Neighbours]:
-    """Each row's k most similar rows (cosine, as rows are unit length), positive similarity only.
+    """Each row's k most similar rows by dot product (the similarity), positive similarity only.
 
     works: a code per row; rows of the same work (the same title on two platforms) are never each
     other's neighbours, and a work appears once in a list. groups: name -> boolean mask of the rows

@@ -147,17 +147,17 @@ class SimilarTitle(BaseModel):
     title: str
     release_year: int
     platform: str | None = None
-    similarity: float | None = Field(None, description="cosine similarity of the two titles' content, 0..1")
+    similarity: float | None = Field(None, description="content similarity to the asked title, 0..1: the weighted "
+                                                       "mean of the per-field cosines")
 
 
 class MovieRecommendations(BaseModel):
     model_config = _example(
         titulo="toy story", movie={"id": "862", "title": "Toy Story", "release_year": 1995},
-        recommendations=["Toy Story 2", "Creature Comforts", "The Hunchback of Notre Dame", "Oliver & Company",
-                         "Anastasia"],
-        similar=[{"id": "863", "title": "Toy Story 2", "release_year": 1999, "similarity": 0.61}],
-        other_matches=[], message="Películas similares a Toy Story (1995): Toy Story 2, Creature Comforts, "
-                                  "The Hunchback of Notre Dame, Oliver & Company, Anastasia")
+        recommendations=["Toy Story 2", "The Wrong Trousers", "A Close Shave", "Oliver & Company", "Meet the Deedles"],
+        similar=[{"id": "863", "title": "Toy Story 2", "release_year": 1999, "similarity": 0.589}],
+        other_matches=[], message="Películas similares a Toy Story (1995): Toy Story 2, The Wrong Trousers, "
+                                  "A Close Shave, Oliver & Company, Meet the Deedles")
     titulo: str
     movie: SimilarTitle = Field(description="the movie the title was resolved to (the most voted one)")
     recommendations: list[str] = Field(description="titles of the most similar movies, best first")
@@ -167,8 +167,13 @@ class MovieRecommendations(BaseModel):
 
 
 class SimilarTitles(BaseModel):
+    model_config = _example(
+        source={"id": "ds5", "title": "the beatles: get back", "release_year": 2021, "platform": "disney"},
+        platform="netflix", n=1, other_matches=[],
+        similar=[{"id": "ns7013", "title": "how the beatles changed the world", "release_year": 2017,
+                  "platform": "netflix", "similarity": 0.223}])
     source: SimilarTitle = Field(description="the title the request was resolved to (the most rated one)")
-    platform: str | None
+    platform: str | None = Field(None, description="the platform the answer is restricted to, if any")
     n: int
     similar: list[SimilarTitle]
     other_matches: list[SimilarTitle] = Field(description="other entries with the same title (narrow with year, "
