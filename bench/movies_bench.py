@@ -2,8 +2,8 @@
 
 Run: make bench-movies (or python bench/movies_bench.py [--movies N]).
 Writes bench/results/movies.json. Target: the whole movies ETL (clean,
-slice, similar movies with their evaluation) within 2 minutes and 4 GB on
-this 2-core machine.
+slice, similar movies with their evaluation, data report) within 2 minutes
+and 4 GB on this 2-core machine.
 
 Each step runs in a fresh process (wall time and peak RSS from wait4). The
 baseline, in the same run, is reading the two CSV files with pandas; the
@@ -40,13 +40,15 @@ from etl_job.movies import clean_movies
 from etl_job.movie_slices import build_movie_slices
 from etl_job.quality import QualityReport
 from etl_job.similar_catalogs import movies_similar
+from etl_job.data_report import movies_report
 meta = pd.read_csv(sys.argv[1] + "/movies_metadata.csv", dtype=str, keep_default_na=False)
 credits = pd.read_csv(sys.argv[1] + "/credits.csv", dtype=str, keep_default_na=False)
 report = QualityReport("movies")
 t = time.perf_counter(); movies = clean_movies(meta, credits, report); clean = time.perf_counter() - t
 t = time.perf_counter(); build_movie_slices(movies); slices = time.perf_counter() - t
 t = time.perf_counter(); bundle, card = movies_similar(movies, None, {}); similar = time.perf_counter() - t
-print(f"clean {clean:.1f} s, slices {slices:.1f} s, similar {similar:.1f} s "
+t = time.perf_counter(); movies_report(movies, report.to_dict(), None); page = time.perf_counter() - t
+print(f"clean {clean:.1f} s, slices {slices:.1f} s, similar {similar:.1f} s, data report {page:.1f} s "
       f"(neighbours {card['build_seconds']} s, evaluation {similar - card['build_seconds']:.1f} s, "
       f"bundle {len(bundle) / 1e6:.1f} MB), {len(movies)} movies, {report.total_rejected} rejected")
 """

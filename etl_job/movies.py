@@ -154,9 +154,9 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
 def movie_ratings(ratings_csv: bytes, links_csv: bytes, movie_ids: np.ndarray) -> tuple[pd.DataFrame, dict]:
     """ratings_small (MovieLens ids) mapped through links.csv's tmdbId onto catalog positions.
 
-    Returns (user, item, rating) for the ratings of movies in the catalog, and counts of what was left out.
+    Returns (user, item, rating, timestamp) for the ratings of movies in the catalog, and counts of what was left out.
     """
-    ratings = pd.read_csv(io.BytesIO(ratings_csv), usecols=["userId", "movieId", "rating"])
+    ratings = pd.read_csv(io.BytesIO(ratings_csv), usecols=["userId", "movieId", "rating", "timestamp"])
     links = pd.read_csv(io.BytesIO(links_csv), usecols=["movieId", "tmdbId"])
     tmdb = pd.to_numeric(links["tmdbId"], errors="coerce")
     to_tmdb = pd.Series(tmdb.to_numpy(), index=links["movieId"]).dropna()
@@ -167,6 +167,7 @@ def movie_ratings(ratings_csv: bytes, links_csv: bytes, movie_ids: np.ndarray) -
     items = mapped.map(position)
     kept = items.notna()
     out = pd.DataFrame({"user": ratings.loc[kept, "userId"].to_numpy(), "item": items[kept].astype(np.int64).to_numpy(),
-                        "rating": ratings.loc[kept, "rating"].astype(float).to_numpy()})
+                        "rating": ratings.loc[kept, "rating"].astype(float).to_numpy(),
+                        "timestamp": ratings.loc[kept, "timestamp"].to_numpy()})
     return out, {"ratings": len(ratings), "no_tmdb_id": int(mapped.isna().sum()),
                  "movie_not_in_catalog": int((mapped.notna() & ~kept).sum()), "used": len(out)}

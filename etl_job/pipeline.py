@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -12,11 +12,13 @@ import pandas as pd
 from streamlens.config import Settings
 from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.recommend import build_bundle
-from streamlens.slices import (MOVIE_SIMILAR_BUNDLE, RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD,
-                               SIMILAR_BUNDLE, SIMILAR_MODEL_CARD, slice_object_name)
+from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE, RATINGS_SMALL_MODEL_CARD,
+                               RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD, SIMILAR_BUNDLE,
+                               SIMILAR_MODEL_CARD, slice_object_name)
 from streamlens.storage import ObjectStore
 
 from .catalog import clean_catalogs
+from .data_report import movies_report, streaming_report
 from .movie_slices import build_movie_slices
 from .movies import clean_movies, movie_ratings
 from .progress import Progress
@@ -26,7 +28,8 @@ from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
 from .slices import build_slices
 from .sources import DataSource
-from .training import TrainConfig, train_recommender
+from .model_report import model_report
+from .training import REFERENCE_CONFIG, TrainConfig, train_recommender
 
 
 @dataclass
@@ -64,13 +67,12 @@ def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOption
 
 
 def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.DataFrame, ratings: pd.DataFrame,
-                     options: EtlOptions, say: Progress, ratings_origin: dict) -> dict[str, Any]:
-    """Train, then write the model, its card and the recommender's serving bundle."""
+                     config: TrainConfig, say: Progress, ratings_origin: dict) -> tuple[dict[str, Any], dict]:
+    """Train, then write the model, its card and the recommender's serving bundle; returns (summary, card)."""
     frame = pd.DataFrame({"user": ratings["user"].to_numpy(),
                           "item": titles["id"].to_numpy()[ratings["item"].to_numpy()],
                           "rating": ratings["rating"].to_numpy()})
-    result = train_recommender(frame, options.train_config,
-                               progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+    result = train_recommender(frame, config, progress=lambda stage, **kw: say(f"training: {stage}", **kw))
     result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
                         "ratings_origin": ratings_origin})
     writer.put(RECOMMENDER_MODEL, result.model.to_npz())
@@ -82,12 +84,20 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
     chosen = result.card["chosen"]["name"]
     info = {"trained": True, "chosen": chosen, "rmse": result.card["candidates"][chosen]["rmse"]}
     say("model trained", seconds=result.card["train_seconds"], **info)
-    return info
+    return info, result.card
 
 
-def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> tuple[QualityReport, dict] | None:
-    """The movies catalog, when the data folder has one: data/movies.parquet, its query slices and its
-    similar movies; returns its quality report and its section of the similar-titles card."""
+@dataclass
+class MoviesResult:
+    report: QualityReport
+    similar_card: dict
+    ratings_small_card: dict | None
+
+
+def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, config: TrainConfig,
+            say: Progress) -> MoviesResult | None:
+    """The movies catalog, when the data folder has one: data/movies.parquet, its query slices, its similar
+    movies and its data report; with training on, the recommender's reference run on ratings_small.csv."""
     files = source.movies()
     if files is None:
         return None
@@ -107,7 +117,17 @@ def _movies(source: DataSource, writer: ReleaseWriter, say: Progress) -> tuple[Q
     bundle, section = movies_similar(movies, ratings, ratings_info)
     writer.put(MOVIE_SIMILAR_BUNDLE, bundle)
     say("similar movies", seconds=section["build_seconds"], features=section["features"])
-    return report, section
+    writer.put(DATA_REPORTS["movies"], movies_report(movies, report.to_dict(), ratings), "text/html")
+    say("movies data report")
+    reference = None
+    if options.train and rating_files is not None:
+        raw = pd.read_csv(io.BytesIO(rating_files[0]), usecols=["userId", "movieId", "rating"])
+        result = train_recommender(raw.set_axis(["user", "item", "rating"], axis=1),
+                                   replace(REFERENCE_CONFIG, recommend_threshold=config.recommend_threshold),
+                                   progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
+        reference = {**result.card, "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
+        writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(), "application/json")
+    return MoviesResult(report, section, reference)
 
 
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
@@ -145,17 +165,26 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     similar_card = {"release_id": writer.release_id, "streaming": similar_card}
     say("similar titles", seconds=similar_card["streaming"]["build_seconds"],
         features=similar_card["streaming"]["features"])
+    writer.put(DATA_REPORTS["streaming"], streaming_report(titles, scores, ratings, catalog_report.to_dict(),
+                                                           ratings_origin["origin"]), "text/html")
+    say("streaming data report")
 
     model_info: dict[str, Any] = {"trained": False}
+    config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)
+    cards: dict[str, dict] = {}
     if options.train:
-        model_info = _train_and_write(writer, titles, scores, ratings, options, say, ratings_origin)
+        model_info, cards["streaming"] = _train_and_write(writer, titles, scores, ratings, config, say, ratings_origin)
 
     reports = {"catalogs": catalog_report, "ratings": ratings_report}
     movies = None
-    if (movies_result := _movies(source, writer, say)) is not None:
-        movies, similar_card["movies"] = movies_result
+    if (movies_result := _movies(source, writer, options, config, say)) is not None:
+        movies, similar_card["movies"] = movies_result.report, movies_result.similar_card
         reports["movies"] = movies
+        if movies_result.ratings_small_card:
+            cards["ratings_small"] = movies_result.ratings_small_card
     writer.put(SIMILAR_MODEL_CARD, json.dumps(similar_card, indent=1, default=str).encode(), "application/json")
+    writer.put(MODEL_REPORT, model_report(cards, similar_card), "text/html")
+    say("model report")
     quality = {name: report.to_dict() for name, report in reports.items()}
     writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
     for name, report in reports.items():
@@ -177,6 +206,7 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         "bytes": sum(o["size"] for o in manifest["objects"].values()),
         "pruned": pruned,
         "timings": dict(say.timings),
+        "report_seconds": round(sum(v for k, v in say.timings.items() if k.endswith("report")), 2),
         "elapsed_seconds": say.elapsed,
         "counts": manifest["counts"],
         "model": model_info,

@@ -52,6 +52,16 @@ class TrainConfig:
     # ratings x epochs the final refit may cost (~1 s per million on this machine):
     # candidates beyond it are left out so that training stays within its 5-minute target.
     final_budget: float = 220e6
+    top_k: int = 10
+    recommend_threshold: float = 3.5
+    final_fit: bool = True      # False: evaluate only (a reference run that serves no model)
+
+
+LEARNING_CURVE_SHARES = (0.1, 0.25, 0.5)     # and all of the training part
+# The reference run on ratings_small (100,000 real ratings) for the model report: the same code with a
+# smaller grid, so that it adds well under a minute to an ETL run.
+REFERENCE_CONFIG = TrainConfig(grid={"n_factors": [50, 100], "n_epochs": [20], "lr_all": [0.005],
+                                     "reg_all": [0.02, 0.1]}, final_fit=False)
 
 
 class GlobalMean(AlgoBase):
@@ -63,9 +73,9 @@ class GlobalMean(AlgoBase):
 
 @dataclass
 class TrainResult:
-    model: FactorModel
+    model: FactorModel | None          # None when the config asks for no final fit
     card: dict[str, Any]
-    algo: SVD
+    algo: SVD | None
 
 
 def to_dataset(frame: pd.DataFrame) -> Dataset:
@@ -143,10 +153,11 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
                                          random_state=config.seed)
     candidates = {"svd_grid_best": grid_best, **extras}
     results: dict[str, dict] = {}
+    fitted: dict[str, SVD] = {}
     for name, params in candidates.items():
         t0 = time.perf_counter()
-        algo = SVD(**params, random_state=config.seed).fit(trainset)
-        results[name] = {"algorithm": "SVD", "params": params, **_scores(algo.test(testset)),
+        fitted[name] = SVD(**params, random_state=config.seed).fit(trainset)
+        results[name] = {"algorithm": "SVD", "params": params, **_scores(fitted[name].test(testset)),
                          "fit_seconds": round(time.perf_counter() - t0, 1)}
         say("candidate", name=name, **results[name])
     for name, algo in (("baseline_only", BaselineOnly(verbose=False)), ("global_mean", GlobalMean())):
@@ -164,6 +175,12 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
                      "sampled": len(eval_frame) < len(ratings)}
     card["candidates"] = results
     card["chosen"] = {"name": chosen, "params": candidates[chosen]}
+    t0 = time.perf_counter()
+    card["diagnostics"] = diagnostics(fitted[chosen], candidates[chosen], trainset, testset, config)
+    say("diagnostics", seconds=round(time.perf_counter() - t0, 1))
+    if not config.final_fit:
+        card["train_seconds"] = round(time.perf_counter() - started, 1)
+        return TrainResult(model=None, card=card, algo=None)
 
     t0 = time.perf_counter()
     final = SVD(**candidates[chosen], random_state=config.seed).fit(to_dataset(ratings).build_full_trainset())
@@ -171,6 +188,74 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     say("final fit", name=chosen, seconds=card["final_fit_seconds"])
     return TrainResult(model=export_svd(final), card=card, algo=final)
+
+
+def learning_curve(algo: SVD, params: dict, trainset, testset, seed: int,
+                   shares: tuple[float, ...] = LEARNING_CURVE_SHARES) -> list[dict]:
+    """Train and test RMSE of the model fitted on growing shares of the training part (the last point is
+    `algo`, already fitted on all of it)."""
+    rows = list(trainset.all_ratings())
+    order = np.random.default_rng(seed).permutation(len(rows))
+    curve = []
+    for share in shares:
+        part = [rows[k] for k in order[: max(1, int(share * len(rows)))]]
+        frame = pd.DataFrame([(trainset.to_raw_uid(u), trainset.to_raw_iid(i), r) for u, i, r in part],
+                             columns=["user", "item", "rating"])
+        subset = to_dataset(frame).build_full_trainset()
+        smaller = SVD(**params, random_state=seed).fit(subset)
+        curve.append({"share": share, "train_rows": len(part),
+                      "train_rmse": _scores(smaller.test(subset.build_testset()))["rmse"],
+                      "test_rmse": _scores(smaller.test(testset))["rmse"]})
+    curve.append({"share": 1.0, "train_rows": len(rows), "train_rmse": _scores(algo.test(trainset.build_testset()))["rmse"],
+                  "test_rmse": _scores(algo.test(testset))["rmse"]})
+    return curve
+
+
+def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray) -> list[dict]:
+    """Per actual rating: how many, and the spread of what the model predicted for them."""
+    out = []
+    for value in np.unique(actual):
+        got = predicted[actual == value]
+        p10, p50, p90 = np.percentile(got, [10, 50, 90])
+        out.append({"actual": float(value), "count": int(len(got)), "mean": round(float(got.mean()), 4),
+                    "p10": round(float(p10), 4), "p50": round(float(p50), 4), "p90": round(float(p90), 4)})
+    return out
+
+
+def precision_recall_at_k(users: np.ndarray, scores: np.ndarray, actual: np.ndarray, k: int,
+                          threshold: float) -> dict[str, float]:
+    """Rank each user's held-out titles by score (ties: input order); precision@k = share of the top k
+    rated >= threshold, recall@k = share of the user's titles rated >= threshold that are in the top k.
+    Averaged over users with at least one such title."""
+    frame = pd.DataFrame({"user": users, "score": scores, "relevant": actual >= threshold})
+    frame = frame[frame.groupby("user")["relevant"].transform("any")]
+    frame = frame.iloc[np.lexsort((np.arange(len(frame)), -frame["score"].to_numpy(), frame["user"].to_numpy()))]
+    top = frame.groupby("user").head(k)
+    hits = top.groupby("user")["relevant"].sum()
+    shown = top.groupby("user").size()
+    relevant = frame.groupby("user")["relevant"].sum()
+    return {"precision": round(float((hits / shown).mean()), 4), "recall": round(float((hits / relevant).mean()), 4),
+            "users": int(len(relevant))}
+
+
+def diagnostics(algo: SVD, params: dict, trainset, testset, config: TrainConfig) -> dict:
+    """The model report's figures for the chosen candidate (fitted on the split's training part)."""
+    predictions = algo.test(testset)
+    users = np.asarray([p.uid for p in predictions])
+    actual = np.asarray([p.r_ui for p in predictions], dtype=np.float64)
+    predicted = np.asarray([p.est for p in predictions], dtype=np.float64)
+    popularity = {trainset.to_raw_iid(i): len(r) for i, r in trainset.ir.items()}
+    item_popularity = np.asarray([popularity.get(p.iid, 0) for p in predictions], dtype=np.float64)
+    k, threshold = config.top_k, config.recommend_threshold
+    return {
+        "learning_curve": learning_curve(algo, params, trainset, testset, config.seed),
+        "predicted_vs_actual": predicted_vs_actual(actual, predicted),
+        "top_k": {"k": k, "threshold": threshold,
+                  "model": precision_recall_at_k(users, predicted, actual, k, threshold),
+                  "popularity": precision_recall_at_k(users, item_popularity, actual, k, threshold),
+                  "method": "each user's held-out titles ranked by predicted rating (model) or by number of "
+                            "training ratings (popularity); relevant = held-out rating >= threshold"},
+    }
 
 
 def _knn_on_user_sample(eval_frame, trainset, testset, candidates, config) -> dict:

@@ -55,8 +55,10 @@ FUNCTIONS = (
         ("productoras_exitosas", "/movies/production-company"), ("get_director", "/movies/director"))),
     *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "numpy", "streamlens"), memory=512)
       for name, route in (("recomendacion", "/movies/recommendation"), ("similar", "/similar"))),
-    FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "streamlens"), code_root="functions",
-                 handler="docs/handler.handler"),
+    FunctionSpec("reports", ("/reports", "/reports/{name}"), ("reports/*",), ("api", "streamlens")),
+    # docs imports every function's router to assemble the OpenAPI document, so it needs every layer
+    FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "numpy", "streamlens"), code_root="functions",
+                 handler="docs/handler.handler", memory=512),
 )
 
 

@@ -21,10 +21,11 @@ MOVIE_FUNCTIONS = {"peliculas_idioma": "/movies/language", "peliculas_duracion":
                    "productoras_exitosas": "/movies/production-company", "get_director": "/movies/director"}
 SIMILAR_FUNCTIONS = {"recomendacion": "/movies/recommendation", "similar": "/similar"}
 QUERY_FUNCTIONS = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor", *MOVIE_FUNCTIONS,
-                   *SIMILAR_FUNCTIONS)
+                   *SIMILAR_FUNCTIONS, "reports")
 ROUTES = {"/max-duration": "get_max_duration", "/score-count": "get_score_count",
           "/count-platform": "get_count_platform", "/actor": "get_actor", "/recommend": "recommender",
           "/users/{user_id}/recommendations": "recommender", "/docs": "docs", "/openapi.json": "docs",
+          "/reports": "reports", "/reports/{name}": "reports",
           **{route: name for name, route in {**MOVIE_FUNCTIONS, **SIMILAR_FUNCTIONS}.items()}}
 
 
@@ -81,6 +82,11 @@ def test_one_function_per_query_plus_recommender_docs_and_etl(synthesized):
     for name in SIMILAR_FUNCTIONS:
         _, lookup = _by_name(template, name)
         assert len(lookup["Layers"]) == 3 and lookup["MemorySize"] == 512
+    from infra.data_api import FUNCTIONS
+
+    docs = next(spec for spec in FUNCTIONS if spec.name == "docs")
+    assert set(docs.layers) == {layer for spec in FUNCTIONS for layer in spec.layers}, \
+        "the docs function imports every router, so it needs every layer"
     for group in template.find_resources("AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] in (30, 90)
 
@@ -132,7 +138,8 @@ def _s3_resources(statement) -> list[str]:
 
 
 @pytest.mark.parametrize("function, prefixes", [
-    *((name, [f"slices/{name}/*"]) for name in QUERY_FUNCTIONS),
+    *((name, [f"slices/{name}/*"]) for name in QUERY_FUNCTIONS if name != "reports"),
+    ("reports", ["reports/*"]),
     ("recommender", ["slices/recommender/*", "models/recommender/model.npz"]),
 ])
 def test_each_function_reads_only_its_slice_and_the_manifest(synthesized, function, prefixes):

@@ -6,7 +6,8 @@ A direct invocation (console test event, `aws lambda invoke`) carries just
 the parameters, e.g. {"year": 2020, "platform": "n"}. Mangum rejects such
 events, so they are turned into an HTTP API request to the function's route:
 validation, errors and answers are then exactly those of the HTTP API, and the
-JSON body is returned as the invocation's result.
+JSON body is returned as the invocation's result (for a route that serves a
+page or a file: its status, content type and body).
 """
 
 from __future__ import annotations
@@ -137,7 +138,11 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict
         except ApiError as exc:
             return exc.body()
         response = asgi(http_event(path, query), context)
-        return json.loads(response["body"])
+        content_type = {k.lower(): v for k, v in response.get("headers", {}).items()}.get("content-type", "")
+        if content_type.startswith("application/json"):
+            return json.loads(response["body"])
+        return {"statusCode": response["statusCode"], "contentType": content_type, "body": response["body"],
+                "isBase64Encoded": response.get("isBase64Encoded", False)}   # a page or a file, as is
 
     return handler
 

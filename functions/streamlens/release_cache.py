@@ -31,6 +31,7 @@ Parser = Callable[[bytes], Any]
 class Loaded:
     release_id: str
     objects: dict[str, Any]
+    manifest: dict[str, Any]
 
 
 class ReleaseCache:
@@ -65,6 +66,10 @@ class ReleaseCache:
     def release_id(self) -> str:
         return self.current().release_id
 
+    def read(self, name: str) -> bytes:
+        """An object of the live release, read on demand: for objects a function serves rarely."""
+        return self._store_now().get(object_key(self.current().manifest, name))
+
     def current(self) -> Loaded:
         if self._ttl is None:
             self._ttl = get_settings().manifest_ttl_seconds
@@ -92,7 +97,7 @@ class ReleaseCache:
         objects = {name: parse(store.get(object_key(manifest, object_name)))
                    for name, (object_name, parse) in self._objects.items()}
         log.info("loaded release %s", manifest["release_id"])
-        return Loaded(manifest["release_id"], objects)
+        return Loaded(manifest["release_id"], objects, manifest)
 
     @staticmethod
     def _unavailable(exc: Exception) -> Unavailable:

@@ -178,3 +178,15 @@ class SimilarTitles(BaseModel):
     similar: list[SimilarTitle]
     other_matches: list[SimilarTitle] = Field(description="other entries with the same title (narrow with year, "
                                                           "or ask by title_id)")
+
+
+class ReportInfo(BaseModel):
+    name: str
+    content_type: str
+    size: int = Field(description="bytes")
+    path: str = Field(description="where to read it: GET this path")
+
+
+class ReportList(BaseModel):
+    release_id: str
+    reports: list[ReportInfo]

@@ -1,4 +1,4 @@
-"""The slice contract shared by the ETL (writer) and the query functions (readers)."""
+"""Object names shared by the ETL (writer) and the functions (readers): query slices, models, reports."""
 
 from __future__ import annotations
 
@@ -24,3 +24,7 @@ RECOMMENDER_BUNDLE = "slices/recommender/bundle.npz"
 SIMILAR_BUNDLE = "slices/similar/neighbours.npz"                  # the streaming catalog
 MOVIE_SIMILAR_BUNDLE = "slices/recomendacion/neighbours.npz"      # the movies catalog
 SIMILAR_MODEL_CARD = "models/similar/model_card.json"
+REPORTS_PREFIX = "reports/"
+DATA_REPORTS = {"streaming": "reports/data_streaming.html", "movies": "reports/data_movies.html"}
+MODEL_REPORT = "reports/model.html"
+RATINGS_SMALL_MODEL_CARD = "models/ratings_small/model_card.json"

@@ -1,0 +1,64 @@
+"""Lambda: GET /reports and GET /reports/{name}, the release's reports (data
+reports, quality report and rejects), served from S3 through the API.
+
+Served by a function rather than presigned S3 redirects: the reports stay on
+the API's own origin (a page opens the same locally and deployed, and the
+bucket stays private with no signed URLs to expire), and each is well under
+API Gateway's 10 MB response limit.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
+
+from streamlens.api import create_app, error_responses, make_handler, reject_unknown
+from streamlens.errors import NotFound
+from streamlens.release_cache import ReleaseCache
+from streamlens.schemas import ReportList
+from streamlens.slices import REPORTS_PREFIX
+
+RELEASE = ReleaseCache({})
+_served: dict[tuple[str, str], bytes] = {}
+router = APIRouter(tags=["reports"])
+
+
+def _reports() -> dict[str, dict]:
+    objects = RELEASE.current().manifest["objects"]
+    return {name.removeprefix(REPORTS_PREFIX): info for name, info in sorted(objects.items())
+            if name.startswith(REPORTS_PREFIX)}
+
+
+@router.get("/reports", response_model=ReportList, responses=error_responses(503),
+            dependencies=[Depends(reject_unknown())], summary="The reports of the live release")
+async def list_reports() -> dict:
+    return {"release_id": RELEASE.current().release_id,
+            "reports": [{"name": name, "content_type": info.get("content_type", "application/octet-stream"),
+                         "size": info["size"], "path": f"/reports/{name}"} for name, info in _reports().items()]}
+
+
+@router.get("/reports/{name}", response_class=Response, responses=error_responses(404, 503),
+            dependencies=[Depends(reject_unknown())], summary="One report of the live release",
+            description="HTML data reports open in a browser; quality.json and the rejects CSVs download.")
+async def get_report(name: str = Path(..., description="a name listed by GET /reports",
+                                      examples=["data_streaming.html"])) -> Response:
+    reports = _reports()
+    if name not in reports:
+        raise NotFound(f"no report {name!r} in the live release", parameter="name", valid_values=sorted(reports))
+    key = (RELEASE.current().release_id, name)
+    if key not in _served:
+        if len(_served) > 16:
+            _served.clear()
+        _served[key] = RELEASE.read(REPORTS_PREFIX + name)
+    return Response(_served[key], media_type=reports[name].get("content_type", "application/octet-stream"))
+
+
+def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Direct invocation: {} lists the reports; {"name": ...} returns one."""
+    params = dict(params)
+    name = params.pop("name", None)
+    return ("/reports" if name is None else f"/reports/{name}"), params
+
+
+app = create_app([router], "streamlens: reports")
+handler = make_handler(app, route)
