@@ -43,7 +43,8 @@ VARIANTS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    parser.add_argument("--data", default=os.environ.get("STREAMLENS_SHARED_DATA",
+                                                        str(REPO.parent / "shared" / "data")))
     args = parser.parse_args()
     source = DataSource(args.data)
     files, rating_files = source.movies(), source.movie_ratings()

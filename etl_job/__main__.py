@@ -94,14 +94,26 @@ def cmd_rollback(args) -> int:
     return 0
 
 
-def serve(port: int) -> None:
-    import uvicorn
+WEB_DIR = Path(__file__).resolve().parents[1] / "web"
+
+
+def local_app():
+    """Every function's routes, and the web interface at / (mounted last: the routes match first)."""
+    from fastapi.staticfiles import StaticFiles
 
     from streamlens.combined_app import build_app
 
-    print(f"serving every route on http://127.0.0.1:{port} (OpenAPI docs: http://127.0.0.1:{port}/docs); "
-          "Ctrl-C stops", file=sys.stderr, flush=True)
-    uvicorn.run(build_app(), host="127.0.0.1", port=port, log_level="warning")
+    app = build_app()
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    print(f"serving the web interface and every route on http://127.0.0.1:{port} (OpenAPI docs: "
+          f"http://127.0.0.1:{port}/docs); Ctrl-C stops", file=sys.stderr, flush=True)
+    uvicorn.run(local_app(), host="127.0.0.1", port=port, log_level="warning")
 
 
 def cmd_local(args) -> int:

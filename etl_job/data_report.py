@@ -196,9 +196,11 @@ def streaming_report(titles: pd.DataFrame, scores: pd.DataFrame, ratings: pd.Dat
     ax.set_xscale("log")
     ax.set_xlabel("ratings (log)")
     ax.set_ylabel("mean score")
-    page.figure("score_vs_count", fig, f"Mean score against number of ratings: titles with few ratings spread "
-                                       f"widest (score standard deviation {scored.loc[scored['rating_count'] < 10, 'score'].std():.2f} "
-                                       f"below 10 ratings, {scored.loc[scored['rating_count'] >= 10, 'score'].std():.2f} from 10 up).")
+    few = scored.loc[scored["rating_count"] < 10, "score"].std()
+    many = scored.loc[scored["rating_count"] >= 10, "score"].std()
+    page.figure("score_vs_count", fig, f"Mean score against number of ratings"
+                                       f"{': titles with few ratings spread widest' if few > many else ''} (score "
+                                       f"standard deviation {few:.2f} below 10 ratings, {many:.2f} from 10 up).")
     genres = {p: {name for v in g for name in _as_list(v)} for p, g in titles.groupby(platform)["listed_in"]}
     names = sorted(genres)
     overlap = pd.DataFrame([[len(genres[a] & genres[b]) / max(1, len(genres[a] | genres[b])) for b in names]

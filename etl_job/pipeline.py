@@ -26,7 +26,7 @@ from .quality import QualityReport
 from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
-from .slices import build_slices
+from .slices import build_slices, title_index
 from .sources import DataSource
 from .model_report import model_report
 from .training import REFERENCE_CONFIG, TrainConfig, train_recommender
@@ -81,10 +81,12 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
         titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
         scores["score"].to_numpy(), scores["rating_count"].to_numpy(), result.model,
         ratings["user"].to_numpy(), ratings["item"].to_numpy()))
-    chosen = result.card["chosen"]["name"]
-    info = {"trained": True, "chosen": chosen, "rmse": result.card["candidates"][chosen]["rmse"]}
-    say("model trained", seconds=result.card["train_seconds"], **info)
-    return info, result.card
+    card = result.card
+    del result, frame    # frees surprise's trainset (millions of Python objects) inside this stage's timing
+    chosen = card["chosen"]["name"]
+    info = {"trained": True, "chosen": chosen, "rmse": card["candidates"][chosen]["rmse"]}
+    say("model trained", seconds=card["train_seconds"], **info)
+    return info, card
 
 
 @dataclass
@@ -159,6 +161,7 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
     for query, content in build_slices(titles, scores).items():
         writer.put_json(slice_object_name(query), content)
+    writer.put_json(slice_object_name("titles"), title_index(titles, scores))
     say("data and slices written", objects=len(writer.objects))
     bundle, similar_card = streaming_similar(titles, scores)
     writer.put(SIMILAR_BUNDLE, bundle)

@@ -60,7 +60,8 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
         movie_id = str(100 + k)
         budget = int(rng.choice([0, 0, rng.integers(1, 300) * 1_000_000]))
         revenue = int(budget * rng.uniform(0, 5)) if budget and rng.random() < 0.7 else 0
-        genres = [{"id": int(10 + g), "name": _GENRES[g]} for g in rng.choice(len(_GENRES), rng.integers(1, 4), replace=False)]
+        genres = [{"id": int(10 + g), "name": _GENRES[g]}
+                  for g in rng.choice(len(_GENRES), rng.integers(1, 4), replace=False)]
         countries = [{"iso_3166_1": c, "name": name} for c, name in
                      (_COUNTRIES[i] for i in rng.choice(len(_COUNTRIES), rng.integers(1, 3), replace=False))]
         languages = [{"iso_639_1": c, "name": name} for c, name in
@@ -77,7 +78,8 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
             "budget": str(budget), "genres": str(genres), "homepage": "", "id": movie_id,
             "imdb_id": f"tt{int(movie_id):07d}", "original_language": languages[0]["iso_639_1"],
             "original_title": f"{rng.choice(_WORDS).capitalize()} {k}",
-            "overview": " ".join(vocabulary[np.searchsorted(zipf, rng.random(rng.integers(20, 60)))]), "popularity": f"{rng.uniform(0, 30):.6f}",
+            "overview": " ".join(vocabulary[np.searchsorted(zipf, rng.random(rng.integers(20, 60)))]),
+            "popularity": f"{rng.uniform(0, 30):.6f}",
             "poster_path": f"/{k}.jpg", "production_companies": str(companies),
             "production_countries": str(countries),
             "release_date": f"{year}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}",

@@ -87,3 +87,14 @@ def build_slices(titles: pd.DataFrame, scores: pd.DataFrame) -> dict[str, dict]:
         "get_count_platform": count_platform_slice(titles),
         "get_actor": actor_slice(titles),
     }
+
+
+TITLE_FIELDS = ["id", "title", "platform", "type", "release_year", "duration_int", "duration_type", "rating",
+                "listed_in", "director", "cast", "country", "date_added", "description", "score", "rating_count"]
+
+
+def title_index(titles: pd.DataFrame, scores: pd.DataFrame) -> dict:
+    """Every title's details with its score, for title search and title pages (rows in catalog order)."""
+    frame = titles.merge(scores, on="id", how="left")[TITLE_FIELDS]
+    columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in TITLE_FIELDS]
+    return {"fields": TITLE_FIELDS, "rows": [list(row) for row in zip(*columns)]}

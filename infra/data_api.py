@@ -56,6 +56,8 @@ FUNCTIONS = (
     *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "numpy", "streamlens"), memory=512)
       for name, route in (("recomendacion", "/movies/recommendation"), ("similar", "/similar"))),
     FunctionSpec("reports", ("/reports", "/reports/{name}"), ("reports/*",), ("api", "streamlens")),
+    FunctionSpec("titles", ("/titles", "/titles/{title_id}", "/catalog"), ("slices/titles/*",), ("api", "streamlens"),
+                 memory=512),
     # docs imports every function's router to assemble the OpenAPI document, so it needs every layer
     FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "numpy", "streamlens"), code_root="functions",
                  handler="docs/handler.handler", memory=512),

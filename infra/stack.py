@@ -1,4 +1,4 @@
-"""The streamlens stack: storage, the data API and the ETL, for one stage."""
+"""The streamlens stack: storage, the data API, the ETL and the web interface, for one stage."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from constructs import Construct
 from .data_api import DataApi
 from .etl import Etl
 from .storage import Storage
+from .web import WebUi
 
 
 class StreamlensStack(Stack):
@@ -17,6 +18,7 @@ class StreamlensStack(Stack):
         self.storage = Storage(self, "Storage", stage=stage)
         self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket)
         self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
+        self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "EtlFunction", value=self.etl.function.function_name)
         CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)

@@ -21,11 +21,12 @@ MOVIE_FUNCTIONS = {"peliculas_idioma": "/movies/language", "peliculas_duracion":
                    "productoras_exitosas": "/movies/production-company", "get_director": "/movies/director"}
 SIMILAR_FUNCTIONS = {"recomendacion": "/movies/recommendation", "similar": "/similar"}
 QUERY_FUNCTIONS = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor", *MOVIE_FUNCTIONS,
-                   *SIMILAR_FUNCTIONS, "reports")
+                   *SIMILAR_FUNCTIONS, "reports", "titles")
 ROUTES = {"/max-duration": "get_max_duration", "/score-count": "get_score_count",
           "/count-platform": "get_count_platform", "/actor": "get_actor", "/recommend": "recommender",
           "/users/{user_id}/recommendations": "recommender", "/docs": "docs", "/openapi.json": "docs",
           "/reports": "reports", "/reports/{name}": "reports",
+          "/titles": "titles", "/titles/{title_id}": "titles", "/catalog": "titles",
           **{route: name for name, route in {**MOVIE_FUNCTIONS, **SIMILAR_FUNCTIONS}.items()}}
 
 
@@ -235,3 +236,29 @@ def test_cdk_cli_synth_works_offline(tmp_path):
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "cdk.out" / "streamlens-dev.template.json").exists()
+
+
+def test_web_interface_is_a_private_bucket_behind_cloudfront_with_the_api_url_injected(synthesized):
+    _, template, _ = synthesized
+    resources = template.to_json()["Resources"]
+    [(oac_id, _)] = template.find_resources("AWS::CloudFront::OriginAccessControl").items()
+    [(_, distribution)] = template.find_resources("AWS::CloudFront::Distribution").items()
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["DefaultRootObject"] == "index.html"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    [origin] = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+    site_id = origin["DomainName"]["Fn::GetAtt"][0]
+    site = resources[site_id]["Properties"]
+    assert site["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                      "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    policy = next(r["Properties"]["PolicyDocument"] for r in resources.values()
+                  if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": site_id})
+    reads = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in reads] == [{"Service": "cloudfront.amazonaws.com"}]
+    assert "AWS:SourceArn" in reads[0]["Condition"]["StringEquals"], "only this distribution may read"
+    [deployment] = template.find_resources("Custom::CDKBucketDeployment").values()
+    markers = json.dumps(deployment["Properties"]["SourceMarkers"])
+    api_id = next(iter(template.find_resources("AWS::ApiGateway::RestApi")))
+    assert api_id in markers, "config.js gets the API's URL at deploy time"
+    assert deployment["Properties"]["DestinationBucketName"] == {"Ref": site_id}

@@ -43,7 +43,8 @@ def test_the_local_app_serves_every_function_route(s3_env, sample_data_dir):
     assert paths == {"/max-duration", "/score-count", "/count-platform", "/actor", "/recommend",
                      "/users/{user_id}/recommendations", "/movies/language", "/movies/duration", "/movies/franchise",
                      "/movies/country", "/movies/production-company", "/movies/director",
-                     "/movies/recommendation", "/similar", "/reports", "/reports/{name}"}
+                     "/movies/recommendation", "/similar", "/reports", "/reports/{name}", "/titles",
+                     "/titles/{title_id}", "/catalog"}
     assert client.get("/count-platform", params={"platform": "n"}).json()["platform"] == "netflix"
     assert client.get("/docs").status_code == 200
-    assert len(FUNCTIONS) == 14
+    assert len(FUNCTIONS) == 15

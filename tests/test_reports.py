@@ -44,7 +44,8 @@ def _release(folder: Path, bucket: str):
         listing = json.loads(handler(v2_event("/reports", None), None)["body"])
         missing = handler(v2_event("/reports/nope.html", None), None)
         direct = {"page": handler({"name": "data_movies.html"}, None), "missing": handler({"name": "nope"}, None)}
-        yield {"summary": summary, "read": read, "served": served, "listing": listing, "missing": missing, "direct": direct,
+        yield {"summary": summary, "read": read, "served": served, "listing": listing, "missing": missing,
+               "direct": direct,
                "titles": pd.read_parquet(io.BytesIO(read("data/titles.parquet"))),
                "ratings": pd.read_parquet(io.BytesIO(read("data/ratings.parquet"))),
                "movies": pd.read_parquet(io.BytesIO(read("data/movies.parquet"))),
@@ -202,7 +203,8 @@ def test_reports_render_in_headless_chromium_without_console_errors(generated, t
                 problems = []
                 page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
                 page.on("pageerror", lambda e: problems.append(str(e)))
-                page.on("request", lambda r: problems.append(f"fetched {r.url}") if not r.url.startswith(("file:", "data:")) else None)
+                page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+                        else problems.append(f"fetched {r.url}"))
                 page.goto(path.as_uri())
                 widths = page.evaluate("Array.from(document.querySelectorAll('figure img')).map(i => i.naturalWidth)")
                 assert len(widths) == len(expected) and min(widths) > 100, name

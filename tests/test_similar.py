@@ -115,7 +115,8 @@ def test_similarity_is_the_weighted_mean_of_per_field_cosines(sample_movies):
     total = sum(f.weight for f in MOVIE_FIELDS)
     rng = np.random.default_rng(3)
     for a, b in rng.integers(0, len(sample_movies), size=(40, 2)):
-        cosines = [(w, float(m[a].multiply(m[b]).sum()) / max(1e-12, np.sqrt(m[a].multiply(m[a]).sum() * m[b].multiply(m[b]).sum())))
+        norm = lambda m, row: np.sqrt(m[row].multiply(m[row]).sum())                  # noqa: E731
+        cosines = [(w, float(m[a].multiply(m[b]).sum()) / (norm(m, a) * norm(m, b)))
                    for w, m in per_field if m[a].nnz and m[b].nnz]
         expected = sum(w * c for w, c in cosines) / total
         assert float(matrix[a].multiply(matrix[b]).sum()) == pytest.approx(expected, abs=1e-5)
@@ -202,8 +203,9 @@ def release(shared_data, tmp_path_factory):
         objects = {name: store.get(object_key(manifest, name))
                    for name in (SIMILAR_BUNDLE, MOVIE_SIMILAR_BUNDLE, SIMILAR_MODEL_CARD)}
         yield {"recomendacion": load_handler("recomendacion").handler, "similar": load_handler("similar").handler,
-               "objects": objects, "movies": pd.read_parquet(io.BytesIO(store.get(object_key(manifest, "data/movies.parquet")))),
-               "titles": pd.read_parquet(io.BytesIO(store.get(object_key(manifest, "data/titles.parquet"))))}
+               "objects": objects,
+               **{name: pd.read_parquet(io.BytesIO(store.get(object_key(manifest, f"data/{name}.parquet"))))
+                  for name in ("movies", "titles")}}
 
 
 def _expected_top(frame: pd.DataFrame, fields, row: int, n: int) -> list[int]:
@@ -224,7 +226,8 @@ def test_movie_recommendation_route(release):
     assert status == 200 and body["recommendations"] == expected
     assert body["movie"] == {"id": str(movies["id"][row]), "title": "Toy Story",
                              "release_year": int(movies["release_year"][row])}
-    assert body["message"] == f"Películas similares a Toy Story ({body['movie']['release_year']}): " + ", ".join(expected)
+    year = body["movie"]["release_year"]
+    assert body["message"] == f"Películas similares a Toy Story ({year}): " + ", ".join(expected)
     status, body = call(release["recomendacion"], "/movies/recommendation", {"titulo": "toy story", "n": 12})
     assert status == 200 and len(body["recommendations"]) == 12
 

@@ -13,7 +13,8 @@ NEIGHBOURS = ReleaseCache({"titles": (SIMILAR_BUNDLE, similar.SimilarTitles.from
 router = APIRouter(tags=["recommender"])
 
 
-@router.get(PATH, response_model=SimilarTitles, response_model_exclude_none=True, responses=error_responses(400, 404, 422, 503),
+@router.get(PATH, response_model=SimilarTitles, response_model_exclude_none=True,
+            responses=error_responses(400, 404, 422, 503),
             dependencies=[Depends(reject_unknown("title", "title_id", "n", "platform", "year"))],
             summary="Titles similar to a title",
             description="The n (default 5) titles whose content (description, genres, director, cast, country) "

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
@@ -49,6 +50,9 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     app = FastAPI(title=title, description=description, version="1.0")
     for router in routers:
         app.include_router(router)
+    # the web interface is served from another origin when deployed (CloudFront), and only reads
+    app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET"],
+                       allow_headers=["accept"])
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError):

@@ -41,6 +41,7 @@ class Settings:
     manifest_ttl_seconds: float
     recommend_threshold: float
     root_path: str
+    cors_origins: tuple[str, ...]      # origins whose pages may call the API (the web interface's)
 
     @property
     def manifest_key(self) -> str:
@@ -71,4 +72,5 @@ def get_settings() -> Settings:
         manifest_ttl_seconds=max(0.0, _number("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0, float)),
         recommend_threshold=_number("STREAMLENS_RECOMMEND_THRESHOLD", 3.5, float),
         root_path=(_env("STREAMLENS_ROOT_PATH", "") or "").rstrip("/"),
+        cors_origins=tuple(o.strip() for o in (_env("STREAMLENS_CORS_ORIGINS", "*") or "*").split(",") if o.strip()),
     )

@@ -190,3 +190,52 @@ class ReportInfo(BaseModel):
 class ReportList(BaseModel):
     release_id: str
     reports: list[ReportInfo]
+
+
+class TitleSummary(BaseModel):
+    id: str
+    title: str
+    platform: str
+    type: str
+    release_year: int
+    score: float | None = Field(description="mean rating, null when unrated")
+    rating_count: int
+
+
+class TitleSearch(BaseModel):
+    model_config = _example(q="queen", platform="netflix", items=[
+        {"id": "ns1805", "title": "the queen's gambit", "platform": "netflix", "type": "tv show",
+         "release_year": 2020, "score": 3.6, "rating_count": 12}])
+    q: str
+    platform: str | None
+    items: list[TitleSummary]
+
+
+class TitleDetails(TitleSummary):
+    duration_int: int | None
+    duration_type: str | None
+    rating: str | None
+    listed_in: str | None
+    director: str | None
+    cast: str | None
+    country: str | None
+    date_added: str | None
+    description: str | None
+
+
+class PlatformInfo(BaseModel):
+    code: str
+    name: str
+    titles: int
+
+
+class YearRange(BaseModel):
+    min: int
+    max: int
+
+
+class CatalogFacts(BaseModel):
+    titles: int
+    release_years: YearRange
+    platforms: list[PlatformInfo]
+    duration_types: list[str]

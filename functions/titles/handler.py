@@ -1,0 +1,61 @@
+"""Lambda: GET /titles (title search, for autocomplete), GET /titles/{title_id} (a title's details with its
+score and rating count) and GET /catalog (platforms and years, for input validation), over the title index
+of the live release."""
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from streamlens.api import create_app, error_responses, make_handler, reject_unknown
+from streamlens.errors import BadParameter
+from streamlens.release_cache import ReleaseCache
+from streamlens.schemas import CatalogFacts, TitleDetails, TitleSearch
+from streamlens.slices import slice_object_name
+from streamlens.titles import MAX_LIMIT, TitleIndex
+
+INDEX = ReleaseCache({"index": (slice_object_name("titles"), TitleIndex.from_bytes)})
+router = APIRouter(tags=["streaming catalog"])
+
+
+@router.get("/titles", response_model=TitleSearch, responses=error_responses(400, 422, 503),
+            dependencies=[Depends(reject_unknown("q", "limit", "platform"))], summary="Search titles",
+            description="Titles whose name contains `q`, ignoring case and accents: the whole title first, then "
+                        "titles starting with it, then a word starting with it, then anywhere; the most rated "
+                        "first within each. For autocomplete.")
+async def search_titles(q: str = Query(..., description="some letters of a title", examples=["queen"]),
+                        limit: int = Query(10, ge=1, le=MAX_LIMIT, description=f"how many (1-{MAX_LIMIT})"),
+                        platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix"),
+                        ) -> dict:
+    return INDEX.get("index").search(q, limit, platform)
+
+
+@router.get("/titles/{title_id}", response_model=TitleDetails, responses=error_responses(404, 503),
+            dependencies=[Depends(reject_unknown())], summary="A title's details, score and rating count")
+async def title_details(title_id: str = Path(..., description="platform letter + show_id", examples=["ns1"])) -> dict:
+    return INDEX.get("index").details(title_id)
+
+
+@router.get("/catalog", response_model=CatalogFacts, responses=error_responses(503),
+            dependencies=[Depends(reject_unknown())], summary="Platforms and release years of the catalog",
+            description="What a client needs to validate input before asking: the platforms present (codes and "
+                        "names), the range of release years and the duration types.")
+async def catalog() -> dict:
+    return INDEX.get("index").catalog()
+
+
+def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Direct invocation: {"title_id"} gives a title's details; {"q", "limit"?, "platform"?} searches;
+    {"catalog": true} gives the catalog facts."""
+    params = dict(params)
+    if params.pop("catalog", False):
+        return "/catalog", params
+    if "title_id" in params:
+        return f"/titles/{quote(str(params.pop('title_id')), safe='')}", params
+    if "q" not in params:
+        raise BadParameter("q", "q or title_id is required", "q (some letters of a title) or title_id")
+    return "/titles", params
+
+
+app = create_app([router], "streamlens: titles")
+handler = make_handler(app, route)
