@@ -8,7 +8,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test layers synth bench bench-etl bench-quality bench-functions bench-movies bench-similar clean
+.PHONY: run test layers synth bench bench-etl bench-quality bench-functions bench-movies bench-similar fuzz load audit clean
 
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,12 @@ bench-movies: $(STAMP)
 
 bench-similar: $(STAMP)
 	$(PY) bench/similar_weights.py
+
+audit: $(STAMP)
+	$(PY) .ci/audit.py
+
+fuzz: $(STAMP)
+	STREAMLENS_FUZZ_EXAMPLES=$${EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py -p no:cacheprovider
+
+load: $(STAMP)
+	$(PY) bench/load_test.py

@@ -16,6 +16,7 @@ from streamlens.release import ReleaseNotFound, list_releases, read_manifest, ro
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs
+from .lock import EtlLocked
 from .pipeline import EtlOptions, read_catalog_frames, run_etl
 from .quality import QualityReport
 from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, ReleaseNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except EtlLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130

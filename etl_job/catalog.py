@@ -8,6 +8,7 @@ unreadable is rejected with its reasons and kept in the rejects report.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime
 
@@ -62,6 +63,19 @@ def parse_duration(value: str) -> tuple[int, str] | None:
         return None
     unit = "season" if match.group(2).lower().startswith("season") else "min"
     return int(match.group(1)), unit
+
+
+def read_input_csv(data: bytes, source: str, **kwargs) -> pd.DataFrame:
+    """A raw CSV read as text; an empty, undecodable or unparsable file is an InputError naming it."""
+    if not data.strip():
+        raise InputError(f"{source}: the file is empty")
+    try:
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: wrong encoding, not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "export it as UTF-8") from exc
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{source}: not a readable CSV file ({exc})") from exc
 
 
 def check_columns(frame: pd.DataFrame, expected: list[str], source: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from streamlens.config import Settings
+from streamlens.platforms import BY_CODE
 from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.recommend import build_bundle
 from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE, RATINGS_SMALL_MODEL_CARD,
@@ -17,8 +18,10 @@ from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE,
                                SIMILAR_MODEL_CARD, slice_object_name)
 from streamlens.storage import ObjectStore
 
-from .catalog import clean_catalogs
+from .catalog import clean_catalogs, read_input_csv
 from .data_report import movies_report, streaming_report
+from .lock import etl_lock
+from .model_report import model_report
 from .movie_slices import build_movie_slices
 from .movies import clean_movies, movie_ratings
 from .progress import Progress
@@ -27,8 +30,7 @@ from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
 from .slices import build_slices, title_index
-from .sources import DataSource
-from .model_report import model_report
+from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
 from .training import REFERENCE_CONFIG, TrainConfig, train_recommender
 
 
@@ -48,7 +50,7 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
 
 
 def read_catalog_frames(source: DataSource) -> dict[str, pd.DataFrame]:
-    return {code: pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    return {code: read_input_csv(data, f"{CATALOG_DIR}/{BY_CODE[code].filename}")
             for code, data in source.catalogs().items()}
 
 
@@ -104,8 +106,8 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
     if files is None:
         return None
     report = QualityReport("movies")
-    meta, credits = (pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False) if data else None
-                     for data in files)
+    meta, credits = (read_input_csv(data, f"{MOVIES_DIR}/{name}") if data is not None else None
+                     for data, name in zip(files, ("movies_metadata.csv", "credits.csv")))
     movies = clean_movies(meta, credits, report)
     writer.put("data/movies.parquet", to_parquet(movies))
     for query, content in build_movie_slices(movies).items():
@@ -128,13 +130,21 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
                                    replace(REFERENCE_CONFIG, recommend_threshold=config.recommend_threshold),
                                    progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
         reference = {**result.card, "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
-        writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(), "application/json")
+        writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
+                   "application/json")
     return MoviesResult(report, section, reference)
 
 
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
             options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Build and publish one release; the live manifest is written last."""
+    """Build and publish one release; the live manifest is written last. One run at a time: a second
+    run while one holds the lock raises EtlLocked."""
+    with etl_lock(store, settings):
+        return _run_etl(source, store, settings, options, progress)
+
+
+def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
+             options: EtlOptions | None, progress: Progress | None) -> dict[str, Any]:
     options = options or EtlOptions()
     say = progress or Progress()
 
@@ -176,7 +186,8 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)
     cards: dict[str, dict] = {}
     if options.train:
-        model_info, cards["streaming"] = _train_and_write(writer, titles, scores, ratings, config, say, ratings_origin)
+        model_info, cards["streaming"] = _train_and_write(writer, titles, scores, ratings, config, say,
+                                                          ratings_origin)
 
     reports = {"catalogs": catalog_report, "ratings": ratings_report}
     movies = None

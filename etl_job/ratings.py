@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from streamlens.platforms import BY_CODE
 
-from .catalog import InputError, check_columns
+from .catalog import InputError, check_columns, read_input_csv
 from .quality import QualityReport
 
 RATING_COLUMNS = ["userId", "rating", "timestamp", "movieId"]
@@ -39,7 +39,7 @@ def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
         table = pacsv.read_csv(io.BytesIO(data), convert_options=pacsv.ConvertOptions(column_types=_TYPED))
         frame = table.to_pandas()
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, on_bad_lines="warn")
+        frame = read_input_csv(data, source, on_bad_lines="warn")
     check_columns(frame, RATING_COLUMNS, source)
     frame = frame[RATING_COLUMNS].assign(movieId=lambda f: f["movieId"].astype("category"))
     frame.attrs["source"] = source
@@ -88,6 +88,12 @@ def validate_ratings(
         flags |= mask.astype(np.uint8) << bit
     flags[(flags == 0) & (item < 0)] = 1 << REASONS.index("unknown_title")
 
+    valid_otherwise = flags == 1 << REASONS.index("unknown_title")
+    if len(frame) and not (item >= 0).any() and valid_otherwise.any():
+        examples = ", ".join(sorted(set(names[codes[valid_otherwise][:1000]]))[:3])
+        raise InputError(f"{frame.attrs.get('source', 'a ratings file')}: none of its {len(frame):,} ratings names a "
+                         f"title of the catalogs (ids such as {examples}; ids are the platform letter and show_id, "
+                         "e.g. ns1): is it the ratings of another catalog?")
     good = flags == 0
     if not good.all():
         labels = {int(f): "; ".join(r for b, r in enumerate(REASONS) if f & (1 << b)) for f in np.unique(flags[~good])}

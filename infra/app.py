@@ -1,6 +1,9 @@
 """CDK entry point (cdk.json runs `python3 -m infra.app`). The stage comes from
 context: `cdk synth -c stage=prod`; names of the stack, bucket, API and
-functions derive from it. cdk-nag's AWS Solutions checks run on every synth."""
+functions derive from it. Two switches, off by default: `-c apiKeys=true`
+(the recommender's routes need an API key of a usage plan) and `-c waf=true`
+(a WAF with AWS managed rules in front of the API). cdk-nag's AWS Solutions
+checks run on every synth."""
 
 from __future__ import annotations
 
@@ -14,12 +17,23 @@ STAGES = ("dev", "prod")
 FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
 
 
+def _flag(app: App, name: str) -> bool:
+    """A boolean context switch: -c name=true (the CLI passes strings)."""
+    value = app.node.try_get_context(name)
+    if value in (None, False, "false", "False", "0", ""):
+        return False
+    if value in (True, "true", "True", "1"):
+        return True
+    raise ValueError(f"context {name}={value!r}: use true or false")
+
+
 def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
     app = App(context={**FEATURE_FLAGS, **(context or {})})
     stage = app.node.try_get_context("stage") or "dev"
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; valid stages: {', '.join(STAGES)}")
     stack = StreamlensStack(app, f"streamlens-{stage}", stage=stage,
+                            api_keys=_flag(app, "apiKeys"), waf=_flag(app, "waf"),
                             env=Environment(account=app.node.try_get_context("account"),
                                             region=app.node.try_get_context("region")))
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

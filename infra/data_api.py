@@ -20,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as _lambda
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
@@ -64,9 +65,22 @@ FUNCTIONS = (
 )
 
 
+KEYED_FUNCTIONS = ("recommender",)
+WAF_MANAGED_RULES = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                     "AWSManagedRulesAmazonIpReputationList")
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(cloud_watch_metrics_enabled=True, metric_name=name,
+                                                    sampled_requests_enabled=True)
+
+
 class DataApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, bucket: s3.IBucket,
-                 manifest_ttl_seconds: int = 30, throttle_rate: int = 100, throttle_burst: int = 200) -> None:
+                 manifest_ttl_seconds: int = 30, throttle_rate: int = 100, throttle_burst: int = 200,
+                 api_keys: bool = False, waf: bool = False) -> None:
+        """api_keys: the recommender's routes need an API key of a usage plan; waf: a WAF web ACL with
+        AWS managed rules and a per-IP rate limit in front of the API (both off by default)."""
         super().__init__(scope, construct_id)
         self.layers = {
             name: _lambda.LayerVersion(
@@ -104,9 +118,49 @@ class DataApi(Construct):
         for spec in FUNCTIONS:
             integration = apigw.LambdaIntegration(self.functions[spec.name])
             for route in spec.routes:
-                self.api.root.resource_for_path(route).add_method("GET", integration)
+                self.api.root.resource_for_path(route).add_method(
+                    "GET", integration, api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
         CfnOutput(self, "ApiUrl", value=self.api.url, description="base URL of the API (stage included)")
-        self._suppress()
+        if api_keys:
+            self._usage_plan(stage)
+        if waf:
+            self._waf(stage)
+        self._suppress(waf)
+
+    def _usage_plan(self, stage: str) -> None:
+        """The recommender's routes for key holders only, each key throttled and given a daily quota."""
+        plan = self.api.add_usage_plan(
+            "RecommenderPlan", name=f"streamlens-{stage}-recommender",
+            throttle=apigw.ThrottleSettings(rate_limit=20, burst_limit=40),
+            quota=apigw.QuotaSettings(limit=100_000, period=apigw.Period.DAY))
+        plan.add_api_stage(stage=self.api.deployment_stage)
+        key = self.api.add_api_key("RecommenderKey", api_key_name=f"streamlens-{stage}-recommender")
+        plan.add_api_key(key)
+        CfnOutput(self, "RecommenderApiKeyId", value=key.key_id,
+                  description="aws apigateway get-api-key --include-value --api-key <id> gives the key")
+
+    def _waf(self, stage: str) -> None:
+        """AWS managed rules (common exploits, known bad inputs, IP reputation) and 1,000 requests per
+        5 minutes per client IP, on the API's stage."""
+        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name, priority=priority, override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(managed_rule_group_statement=(
+                    wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=name))),
+                visibility_config=_visibility(name))
+
+        rate = wafv2.CfnWebACL.RuleProperty(
+            name="per-ip-rate", priority=0, action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=(
+                wafv2.CfnWebACL.RateBasedStatementProperty(limit=1000, aggregate_key_type="IP"))),
+            visibility_config=_visibility("per-ip-rate"))
+        acl = wafv2.CfnWebACL(
+            self, "Waf", name=f"streamlens-{stage}-api", scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(f"streamlens-{stage}-api"),
+            rules=[rate, *(managed(name, k) for k, name in enumerate(WAF_MANAGED_RULES, start=1))])
+        wafv2.CfnWebACLAssociation(self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn,
+                                   web_acl_arn=acl.attr_arn)
 
     def _function(self, spec: FunctionSpec, stage: str, bucket: s3.IBucket, ttl: int) -> _lambda.Function:
         log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=logs.RetentionDays.ONE_MONTH)
@@ -136,16 +190,16 @@ class DataApi(Construct):
             description=f"streamlens {spec.name}: {', '.join(spec.routes)}",
         )
 
-    def _suppress(self) -> None:
+    def _suppress(self, waf: bool) -> None:
         stack = Stack.of(self)
         NagSuppressions.add_resource_suppressions(self.api, [
             {"id": "AwsSolutions-APIG2", "reason": "Each function validates its own parameters and answers 400/422 "
                                                     "naming the parameter and its valid values (tested)."},
             {"id": "AwsSolutions-APIG4", "reason": "A public, read-only API over public catalog data by design; "
-                                                    "optional API keys come with the reliability issue."},
+                                                    "the recommender can require API keys (-c apiKeys=true)."},
             {"id": "AwsSolutions-COG4", "reason": "Public read-only API: no user pool to authorise against."},
-            {"id": "AwsSolutions-APIG3", "reason": "Stage throttling protects the API; an optional WAF comes with "
-                                                    "the reliability issue."},
+            *([] if waf else [{"id": "AwsSolutions-APIG3", "reason": "Stage throttling protects the API; the WAF "
+                                                                      "is switched on with -c waf=true."}]),
         ], apply_to_children=True)
         NagSuppressions.add_resource_suppressions_by_path(stack, f"{self.api.node.path}/CloudWatchRole/Resource", [
             {"id": "AwsSolutions-IAM4", "reason": "API Gateway's account-level logging role needs the AWS managed "

@@ -13,10 +13,12 @@ from .web import WebUi
 
 
 class StreamlensStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, stage: str, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, api_keys: bool = False,
+                 waf: bool = False, **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"streamlens ({stage})", **kwargs)
         self.storage = Storage(self, "Storage", stage=stage)
-        self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket)
+        self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket, api_keys=api_keys,
+                                waf=waf)
         self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
         self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 import pytest
 
@@ -59,3 +65,41 @@ def sample_data_dir(tmp_path_factory) -> Path:
     assert main(["sample", "--out", str(folder), "--ratings", "30000", "--users", "600",
                  "--rows-per-file", "12000"]) == 0
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The local run, as `make run` starts it, on generated data; yields its base URL and the data folder."""
+    data = tmp_path_factory.mktemp("web-data")
+    from etl_job.__main__ import main as etl_main
+
+    assert etl_main(["sample", "--out", str(data), "--ratings", "30000", "--users", "600", "--movies", "300"]) == 0
+    port = free_port()
+    env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}", "PORT": str(port),
+           "STREAMLENS_DATA_DIR": str(data), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    log = open(data / "local-run.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "etl_job", "local"], cwd=tmp_path_factory.mktemp("run"),
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 600
+        while True:
+            assert server.poll() is None, (data / "local-run.log").read_text()[-3000:]
+            try:
+                if httpx.get(base + "catalog", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the local run did not start within 10 minutes"
+            time.sleep(1)
+        yield base, data
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

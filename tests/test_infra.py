@@ -158,7 +158,8 @@ def test_only_the_etl_can_write_and_only_under_its_prefixes(synthesized):
         assert not actions & {"s3:PutObject", "s3:DeleteObject", "s3:*"}, name
     writes = [s for s in _statements(template, "etl") if "s3:PutObject" in s["Action"]]
     assert len(writes) == 1
-    assert sorted(_s3_resources(writes[0])) == ["<bucket>/manifest.json", "<bucket>/releases/*"]
+    assert sorted(_s3_resources(writes[0])) == ["<bucket>/locks/etl.json", "<bucket>/manifest.json",
+                                                 "<bucket>/releases/*"]
 
 
 def test_bucket_is_private_encrypted_versioned_logged_and_ssl_only(synthesized):
@@ -262,3 +263,53 @@ def test_web_interface_is_a_private_bucket_behind_cloudfront_with_the_api_url_in
     api_id = next(iter(template.find_resources("AWS::ApiGateway::RestApi")))
     assert api_id in markers, "config.js gets the API's URL at deploy time"
     assert deployment["Properties"]["DestinationBucketName"] == {"Ref": site_id}
+
+
+@pytest.fixture(scope="module")
+def hardened():
+    from infra.app import build
+
+    app, stack = build({"stage": "prod", "apiKeys": "true", "waf": "true"})
+    app.synth()
+    return stack, Template.from_stack(stack)
+
+
+def test_api_keys_switch_guards_only_the_recommender_with_a_usage_plan(hardened, synthesized):
+    stack, template = hardened
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    keyed = {m["Properties"]["ResourceId"]["Ref"] for m in methods.values() if m["Properties"].get("ApiKeyRequired")}
+    resources = template.find_resources("AWS::ApiGateway::Resource")
+    parts = {rid: r["Properties"]["PathPart"] for rid, r in resources.items()}
+    assert {parts[r] for r in keyed} == {"recommend", "recommendations"}
+    [plan] = template.find_resources("AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Quota"] == {"Limit": 100000, "Period": "DAY"}
+    assert plan["Properties"]["Throttle"] == {"BurstLimit": 40, "RateLimit": 20}
+    template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
+    template.resource_count_is("AWS::ApiGateway::UsagePlanKey", 1)
+    _, default = synthesized[0], synthesized[1]
+    default.resource_count_is("AWS::ApiGateway::UsagePlan", 0)
+    assert not any(m["Properties"].get("ApiKeyRequired") for m in default.find_resources("AWS::ApiGateway::Method").values())
+
+
+def test_waf_switch_puts_managed_rules_and_a_rate_limit_in_front_of_the_api(hardened, synthesized):
+    stack, template = hardened
+    [acl] = template.find_resources("AWS::WAFv2::WebACL").values()
+    rules = acl["Properties"]["Rules"]
+    managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in rules if "ManagedRuleGroupStatement" in r["Statement"]}
+    assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                       "AWSManagedRulesAmazonIpReputationList"}
+    [rate] = [r for r in rules if "RateBasedStatement" in r["Statement"]]
+    assert rate["Statement"]["RateBasedStatement"] == {"Limit": 1000, "AggregateKeyType": "IP"} and "Block" in rate["Action"]
+    [association] = template.find_resources("AWS::WAFv2::WebACLAssociation").values()
+    assert "Stage" in json.dumps(association["Properties"]["ResourceArn"])
+    synthesized[1].resource_count_is("AWS::WAFv2::WebACL", 0)
+    errors = Annotations.from_stack(stack).find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+    assert not errors and not warnings, [e.entry.data for e in [*errors, *warnings]]
+
+
+def test_switches_refuse_values_that_are_not_booleans():
+    from infra.app import build
+
+    with pytest.raises(ValueError, match="waf='yes please'"):
+        build({"waf": "yes please"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from etl_job.pipeline import EtlOptions, run_etl
 from etl_job.progress import Progress
@@ -14,6 +15,8 @@ from streamlens.errors import Unavailable
 from streamlens.combined_app import load_handler
 from streamlens.release import ReleaseWriter
 from streamlens.release_cache import ReleaseCache
+
+from .test_functions import v2_event
 
 
 class Clock:
@@ -64,8 +67,26 @@ def test_manifest_is_rechecked_at_most_every_ttl(s3_env, monkeypatch):
     assert (view.get("a"), view.get("b"), view.release_id) == (2, 20, second)
 
 
+def s3_fault(kind: str) -> Exception:
+    """What boto3 raises when S3 throttles, times out or cannot be reached (after its own retries)."""
+    if kind == "throttled":
+        return ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}}, "GetObject")
+    if kind == "read timeout":
+        return ReadTimeoutError(endpoint_url="https://s3.amazonaws.com/streamlens")
+    return EndpointConnectionError(endpoint_url="https://s3.amazonaws.com/streamlens")
+
+
+def failing_get(kind: str):
+    def get(*args, **kwargs):
+        raise s3_fault(kind)
+    return get
+
+
+S3_FAULTS = ["throttled", "read timeout", "s3 down"]
+
+
 @pytest.mark.parametrize("fault", ["missing object", "corrupt object", "manifest names no such release",
-                                   "manifest unreadable", "s3 down"])
+                                   "manifest unreadable", *S3_FAULTS])
 def test_a_warm_function_keeps_its_release_when_the_new_one_is_bad(s3_env, monkeypatch, caplog, fault):
     settings, store = s3_env
     monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
@@ -83,7 +104,7 @@ def test_a_warm_function_keeps_its_release_when_the_new_one_is_bad(s3_env, monke
     elif fault == "manifest unreadable":
         store.put(settings.manifest_key, b"\x00garbage")
     else:
-        monkeypatch.setattr(store.__class__, "get", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("timeout")))
+        monkeypatch.setattr(store.__class__, "get_with_etag", failing_get(fault))
     assert (view.get("a"), view.get("b"), view.release_id) == (1, 10, good), "no mix of two releases"
     assert any("keeping release" in r.message for r in caplog.records)
 
@@ -94,6 +115,19 @@ def test_a_cold_function_with_a_bad_release_answers_503(s3_env):
     store.put(f"{settings.releases_prefix}{release}/slices/x/a.json", b"{broken")
     with pytest.raises(Unavailable, match="cannot be read"):
         cache(Clock()).get("a")
+
+
+@pytest.mark.parametrize("fault", S3_FAULTS)
+def test_a_cold_handler_answers_503_with_a_clear_message_when_s3_fails(s3_env, monkeypatch, fault):
+    settings, store = s3_env
+    publish(store, settings, 1, 1)
+    monkeypatch.setattr(store.__class__, "get_with_etag", failing_get(fault))
+    handler = load_handler("get_count_platform").handler
+    response = handler(v2_event("/count-platform", {"platform": "n"}), None)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 503 and body["error"]["type"] == "unavailable"
+    assert "cannot be read" in body["error"]["message"] and "Traceback" not in response["body"]
+    assert handler({"platform": "n"}, None)["error"]["status"] == 503
 
 
 def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_dir, tmp_path, monkeypatch):

@@ -1,60 +1,22 @@
-"""The web interface end to end: the local run (embedded S3, ETL on generated data, API and web/ on
-one port) driven by Playwright in Debian's headless Chromium. Expected answers come from the API
+"""The web interface end to end: the local run (the `site` fixture: embedded S3, ETL on generated data,
+API and web/ on one port) driven by Playwright in Debian's headless Chromium. Expected answers come from the API
 itself, asked directly over HTTP. Screenshots go to .local/test-output/screenshots/."""
 
 from __future__ import annotations
 
 import ast
-import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
 
-from etl_job.__main__ import main as etl_main
-
-from .test_local_run import _free_port
-
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".local" / "test-output" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The local run, as `make run` starts it, on generated data; yields its base URL and the data folder."""
-    data = tmp_path_factory.mktemp("web-data")
-    assert etl_main(["sample", "--out", str(data), "--ratings", "30000", "--users", "600", "--movies", "300"]) == 0
-    port = _free_port()
-    env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{_free_port()}", "PORT": str(port),
-           "STREAMLENS_DATA_DIR": str(data), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    log = open(data / "local-run.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "etl_job", "local"], cwd=tmp_path_factory.mktemp("run"),
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            assert server.poll() is None, (data / "local-run.log").read_text()[-3000:]
-            try:
-                if httpx.get(base + "catalog", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the local run did not start within 10 minutes"
-            time.sleep(1)
-        yield base, data
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +107,8 @@ def test_each_streaming_form_shows_the_api_answer(page, site, path, params):
     shown = ask(page, path, params)
     if status == 200:
         for key, value in expected.items():
-            assert page.locator(f'form[data-query="{path}"] dd[data-field="{key}"]').inner_text() == shown_as(value, key)
+            field = page.locator(f'form[data-query="{path}"] dd[data-field="{key}"]')
+            assert field.inner_text() == shown_as(value, key)
     else:
         assert expected["error"]["message"] in shown
     if path == "/max-duration" and "year" not in params:
@@ -212,7 +175,8 @@ def test_autocomplete_finds_a_title_and_opens_its_page(page, site):
     box = page.locator("#title-q")
     box.press_sequentially(title["title"][:4], delay=40)
     wanted = f"{title['title']} ({title['platform']}, {title['release_year']})"
-    page.wait_for_function(f"Array.from(document.querySelectorAll('#title-options option')).some(o => o.value === {wanted!r})")
+    page.wait_for_function("wanted => Array.from(document.querySelectorAll('#title-options option'))"
+                           ".some(o => o.value === wanted)", arg=wanted)
     box.fill(wanted)
     box.press("Enter")
     page.wait_for_url(f"**#title/{title['id']}")
@@ -234,7 +198,8 @@ def test_a_title_page_shows_details_and_five_clickable_similar_titles(page, site
     shot(page, "title-page")
     items.first.click()
     page.wait_for_url(f"**#title/{similar['similar'][0]['id']}")
-    page.wait_for_function(f"document.querySelector('#title-page h3')?.textContent === {similar['similar'][0]['title']!r}")
+    page.wait_for_function("title => document.querySelector('#title-page h3')?.textContent === title",
+                           arg=similar["similar"][0]["title"])
 
 
 def test_a_title_page_predicts_for_a_user(page, site):
@@ -277,7 +242,8 @@ def test_reports_are_linked(page, site):
     page.click("nav >> text=Reports")
     links = page.locator("#report-list a")
     links.first.wait_for()
-    assert sorted(links.nth(k).inner_text() for k in range(links.count())) == sorted(r["name"] for r in listing["reports"])
+    shown = sorted(links.nth(k).inner_text() for k in range(links.count()))
+    assert shown == sorted(r["name"] for r in listing["reports"])
     shot(page, "reports")
 
 
@@ -298,3 +264,4 @@ def test_keyboard_only_and_a_phone_sized_screen(browser, site):
     tab.locator('form[data-query="/count-platform"] dd[data-field="count"]').wait_for()
     shot(tab, "phone")
     context.close()
+

@@ -237,7 +237,7 @@ async function loadCatalog() {
       input.placeholder = `${catalog.release_years.min}–${catalog.release_years.max}`;
     }
   } catch (exc) {
-    showError($("output") || $("main"), exc);
+    showError($("#status"), exc);
   }
 }
 

@@ -17,7 +17,8 @@ from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 MODEL = ReleaseCache({"model": (RECOMMENDER_MODEL, bytes), "bundle": (RECOMMENDER_BUNDLE, bytes)})
 _recommenders: dict[str, Recommender] = {}
 router = APIRouter(tags=["recommender"])
-USER_ID = "the user's numeric id (userId in the ratings)"
+USER_ID = "the user's numeric id (userId in the ratings: a positive integer)"
+MAX_USER_ID = 2**63 - 1
 
 
 def recommender() -> Recommender:
@@ -35,7 +36,7 @@ def recommender() -> Recommender:
             description="The predicted rating and `recommend: true` when it reaches the threshold "
                         "(STREAMLENS_RECOMMEND_THRESHOLD, default 3.5). An unknown user gets the title's "
                         "model mean (`cold_start: true`); an unknown title is a 404.")
-async def recommend(user_id: int = Query(..., description=USER_ID, examples=[42]),
+async def recommend(user_id: int = Query(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
               title_id: str = Query(..., description="title id: platform letter + show_id", examples=["ns1"])) -> dict:
     return recommender().predict(user_id, title_id, get_settings().recommend_threshold)
 
@@ -46,7 +47,7 @@ async def recommend(user_id: int = Query(..., description=USER_ID, examples=[42]
             description="The n titles with the highest predicted rating that the user has not rated, optionally "
                         "on one platform. Ties: title id A-Z. An unknown user gets the best-scored titles with "
                         "enough ratings, flagged `cold_start: true`.")
-async def recommendations(user_id: int = Path(..., description=USER_ID, examples=[42]),
+async def recommendations(user_id: int = Path(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
                     n: int = Query(10, ge=1, le=100, description="how many titles (1-100)"),
                     platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix",
                                                  examples=["n"])) -> dict:

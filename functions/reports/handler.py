@@ -37,7 +37,9 @@ async def list_reports() -> dict:
                          "size": info["size"], "path": f"/reports/{name}"} for name, info in _reports().items()]}
 
 
-@router.get("/reports/{name}", response_class=Response, responses=error_responses(404, 503),
+@router.get("/reports/{name}", response_class=Response,
+            responses={200: {"description": "the report, as stored", "content": {
+                "text/html": {}, "application/json": {}, "text/csv": {}}}, **error_responses(404)},
             dependencies=[Depends(reject_unknown())], summary="One report of the live release",
             description="HTML data reports open in a browser; quality.json and the rejects CSVs download.")
 async def get_report(name: str = Path(..., description="a name listed by GET /reports",

@@ -14,28 +14,58 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from contextvars import ContextVar
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
 from .config import get_settings
 from .errors import ApiError, BadParameter
+from .schemas import ErrorBody
 
 log = logging.getLogger("streamlens.api")
 MAX_DIRECT_EVENT_BYTES = 16_384
 
+# Every log record carries the id of the request being served (`request_id`): the Lambda request id, or
+# the API Gateway one, or the caller's x-request-id header locally. Logs hold ids, paths and error
+# types, never query values, headers or bodies (tested).
+REQUEST_ID: ContextVar[str] = ContextVar("streamlens_request_id", default="-")
+_plain_record = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
+    record = _plain_record(*args, **kwargs)
+    record.request_id = REQUEST_ID.get()
+    return record
+
+
+logging.setLogRecordFactory(_record_with_request_id)
+
+
+def _request_id(event: Any, context: Any) -> str:
+    from_context = getattr(context, "aws_request_id", None)
+    from_event = event.get("requestContext", {}).get("requestId") if isinstance(event, dict) and \
+        isinstance(event.get("requestContext"), dict) else None
+    return str(from_context or from_event or uuid.uuid4().hex)
+
+
+# Every route rejects unknown parameters (400), validates types (422) and reads the release (503).
+ALWAYS = (400, 422, 503)
+
 
 def error_responses(*statuses: int) -> dict[int | str, dict]:
-    """OpenAPI entries for the error bodies a route can answer with."""
-    text = {400: "a parameter is invalid (the body names it and its valid values)",
+    """OpenAPI entries for the error bodies a route can answer with (ALWAYS included)."""
+    text = {400: "a parameter is invalid or unknown (the body names it and its valid values)",
             404: "nothing matches", 422: "a parameter has the wrong type or is missing",
             503: "no data release is published yet, or it cannot be read"}
-    return {s: {"description": text[s]} for s in statuses}
+    return {s: {"description": text[s], "model": ErrorBody} for s in sorted(set(ALWAYS) | set(statuses))}
 
 
 def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
@@ -50,6 +80,17 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     app = FastAPI(title=title, description=description, version="1.0")
     for router in routers:
         app.include_router(router)
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):
+        token = REQUEST_ID.set(REQUEST_ID.get() if REQUEST_ID.get() != "-" else
+                               request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex)
+        try:
+            response = await call_next(request)
+            response.headers["x-request-id"] = REQUEST_ID.get()
+            return response
+        finally:
+            REQUEST_ID.reset(token)
+
     # the web interface is served from another origin when deployed (CloudFront), and only reads
     app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET"],
                        allow_headers=["accept"])
@@ -62,6 +103,14 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     async def invalid(_: Request, exc: RequestValidationError):
         return JSONResponse(_validation_body(exc), status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def no_route(request: Request, exc: StarletteHTTPException):
+        message = (f"no route {request.method} {request.url.path}; the routes are listed at /docs"
+                   if exc.status_code == 404 else str(exc.detail))
+        error = ApiError(message)
+        error.status, error.kind = exc.status_code, "not_found" if exc.status_code == 404 else "http_error"
+        return JSONResponse(error.body(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
@@ -70,8 +119,12 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     return app
 
 
+MAX_PARAMETER_CHARS = 500
+
+
 def reject_unknown(*allowed: str) -> Callable[[Request], Any]:
-    """A dependency: a parameter the route does not know is an error, not a silent default.
+    """A dependency: a parameter the route does not know, or one given twice, is an error, not a silent
+    default or a silent choice; no value may exceed MAX_PARAMETER_CHARS.
 
     Routes and dependencies are coroutines: their work takes microseconds, and a
     sync one would be dispatched to a worker thread that Mangum's per-invocation
@@ -80,9 +133,18 @@ def reject_unknown(*allowed: str) -> Callable[[Request], Any]:
     known = set(allowed)
 
     async def check(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - known)
+        items = request.query_params.multi_items()
+        unknown = sorted({name for name, _ in items} - known)
         if unknown:
             raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}", sorted(known))
+        names = [name for name, _ in items]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise BadParameter(repeated[0], f"parameter {repeated[0]!r} is given more than once", "a single value")
+        for name, value in [*items, *request.path_params.items()]:
+            if len(str(value)) > MAX_PARAMETER_CHARS:
+                raise BadParameter(name, f"{name} is longer than {MAX_PARAMETER_CHARS} characters",
+                                   f"at most {MAX_PARAMETER_CHARS} characters")
 
     return check
 
@@ -122,6 +184,13 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict
     asgi = Mangum(_with_root_path(app, get_settings().root_path), lifespan="off")
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
+        token = REQUEST_ID.set(_request_id(event, context))
+        try:
+            return answer(event, context)
+        finally:
+            REQUEST_ID.reset(token)
+
+    def answer(event: Any, context: Any) -> dict[str, Any]:
         if _is_http_event(event):
             try:
                 return asgi(event, context)

@@ -42,6 +42,7 @@ class Settings:
     recommend_threshold: float
     root_path: str
     cors_origins: tuple[str, ...]      # origins whose pages may call the API (the web interface's)
+    etl_lock_seconds: float            # lease of the ETL's lock (longer than the ETL Lambda's 15 minutes)
 
     @property
     def manifest_key(self) -> str:
@@ -72,5 +73,6 @@ def get_settings() -> Settings:
         manifest_ttl_seconds=max(0.0, _number("STREAMLENS_MANIFEST_TTL_SECONDS", 30.0, float)),
         recommend_threshold=_number("STREAMLENS_RECOMMEND_THRESHOLD", 3.5, float),
         root_path=(_env("STREAMLENS_ROOT_PATH", "") or "").rstrip("/"),
+        etl_lock_seconds=max(1.0, _number("STREAMLENS_ETL_LOCK_SECONDS", 1200.0, float)),
         cors_origins=tuple(o.strip() for o in (_env("STREAMLENS_CORS_ORIGINS", "*") or "*").split(",") if o.strip()),
     )

@@ -4,11 +4,31 @@ generates with seed 42, as README shows)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def _example(**values) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [values]})
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    type: str
+    message: str
+    parameter: str | None = Field(None, description="the parameter at fault, when one is")
+    valid_values: Any = Field(None, description="what the parameter accepts")
+    suggestions: list[Any] | None = Field(None, description="the closest existing names (not found)")
+    problems: list[dict[str, Any]] | None = Field(None, description="every validation problem (422)")
+
+
+class ErrorBody(BaseModel):
+    model_config = _example(error={"status": 400, "type": "bad_parameter", "parameter": "platform",
+                                   "message": "unknown platform 'xbox'; valid values: a, d, h, n, amazon, disney, "
+                                              "hulu, netflix (any case)",
+                                   "valid_values": ["a", "d", "h", "n", "amazon", "disney", "hulu", "netflix"]})
+    error: ErrorDetail
 
 
 class MaxDuration(BaseModel):
@@ -71,7 +91,7 @@ class RecommendedTitle(BaseModel):
 
 class Recommendations(BaseModel):
     user_id: int
-    platform: str | None
+    platform: str | None = Field(None, description="the platform the ranking is restricted to, if any")
     n: int
     cold_start: bool
     message: str | None = None

@@ -148,7 +148,11 @@ def similar_titles(catalog: SimilarTitles, title: str | None = None, title_id: s
     if (title is None) == (title_id is None):
         raise BadParameter("title", "give exactly one of title and title_id",
                            "title (a title's text) or title_id (e.g. 'ns1')")
+    check_year(year)
     if title_id is not None:
+        if year is not None:
+            raise BadParameter("year", "year narrows a title given as text; title_id already names one entry",
+                               "no year with title_id")
         k, others = catalog.by_id(title_id), []
     else:
         k, others = catalog.find(title, year)

@@ -18,7 +18,12 @@ class ObjectNotFound(KeyError):
     """The key does not exist in the bucket (or the bucket does not exist)."""
 
 
+class PreconditionFailed(RuntimeError):
+    """A conditional write lost: the key already exists, or no longer has the expected ETag."""
+
+
 _MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "NotFound"}
+_PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 
 
 def make_client(settings: Settings | None = None):
@@ -68,13 +73,34 @@ class ObjectStore:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         return len(body)
 
-    def get(self, key: str) -> bytes:
+    def put_if(self, key: str, body: bytes, *, absent: bool = False, etag: str | None = None,
+               content_type: str = "application/json") -> str:
+        """S3 conditional write: only if the key does not exist (absent=True) or still has this ETag.
+        Returns the new ETag; raises PreconditionFailed when another writer got there first."""
+        condition = {"IfNoneMatch": "*"} if absent else {"IfMatch": etag}
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                                              **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _PRECONDITION_CODES:
+                raise PreconditionFailed(key) from exc
+            raise
+        return response["ETag"]
+
+    def get(self, key: str) -> bytes:
+        return self.get_with_etag(key)[0]
+
+    def get_with_etag(self, key: str) -> tuple[bytes, str]:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
                 raise ObjectNotFound(key) from exc
             raise
+        return response["Body"].read(), response["ETag"]
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")

@@ -1,0 +1,145 @@
+"""The ETL under faults: killed between any two writes, run twice at once, fed bad input files.
+The live release must stay the previous complete one, and a rerun must finish the job."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import threading
+
+import pytest
+
+from etl_job.catalog import InputError
+from etl_job.lock import LOCK_NAME, EtlLocked, etl_lock
+from etl_job.pipeline import EtlOptions, run_etl
+from etl_job.progress import Progress
+from etl_job.sources import DataSource
+from streamlens.release import read_manifest, sha256
+from streamlens.storage import ObjectNotFound
+
+FAST = EtlOptions(train=False)
+
+
+class Killed(BaseException):
+    """Stands for the process dying: not an Exception, so no handler in the ETL can swallow it."""
+
+
+def _etl(folder, settings, store):
+    return run_etl(DataSource(str(folder)), store, settings, FAST, Progress())
+
+
+def assert_live_release_is_complete(store, settings, release_id):
+    manifest = read_manifest(store, settings)
+    assert manifest["release_id"] == release_id
+    for name, entry in manifest["objects"].items():
+        assert sha256(store.get(entry["key"])) == entry["sha256"], name
+
+
+@pytest.fixture
+def published(s3_env, sample_data_dir):
+    settings, store = s3_env
+    first = _etl(sample_data_dir, settings, store)
+    return settings, store, first
+
+
+def test_killed_between_any_two_writes_leaves_the_previous_release_live(published, sample_data_dir, monkeypatch):
+    settings, store, first = published
+    writes = first["objects"] + 2            # every object, the release's manifest, the live manifest
+    real_put = store.put
+    for kill_at in range(1, writes + 1):
+        count = {"n": 0}
+
+        def dying_put(key, body, content_type="application/octet-stream", kill_at=kill_at):
+            count["n"] += 1
+            if count["n"] == kill_at:
+                raise Killed(f"killed before write {kill_at}: {key}")
+            return real_put(key, body, content_type)
+
+        monkeypatch.setattr(store, "put", dying_put)
+        with pytest.raises(Killed):
+            _etl(sample_data_dir, settings, store)
+        monkeypatch.setattr(store, "put", real_put)
+        assert_live_release_is_complete(store, settings, first["release_id"])
+        if kill_at < writes:
+            with pytest.raises(ObjectNotFound):
+                store.get(settings.prefix + LOCK_NAME)      # released on the way out (a crash: see the lease)
+    rerun = _etl(sample_data_dir, settings, store)
+    assert_live_release_is_complete(store, settings, rerun["release_id"])
+    assert rerun["release_id"] != first["release_id"]
+
+
+def test_a_second_run_while_one_holds_the_lock_fails_with_a_clear_message(published, sample_data_dir):
+    settings, store, first = published
+    with etl_lock(store, settings) as holder:
+        with pytest.raises(EtlLocked, match=f"run {holder['run']}.*Wait for it to finish"):
+            _etl(sample_data_dir, settings, store)
+    assert_live_release_is_complete(store, settings, first["release_id"])
+    assert _etl(sample_data_dir, settings, store)["release_id"] != first["release_id"], "free again afterwards"
+
+
+def test_two_runs_started_together_publish_once(s3_env, sample_data_dir):
+    settings, store = s3_env
+    outcomes: list = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            outcomes.append(_etl(sample_data_dir, settings, store)["release_id"])
+        except EtlLocked as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    published = [o for o in outcomes if isinstance(o, str)]
+    assert len(published) == 1 and isinstance(next(o for o in outcomes if not isinstance(o, str)), EtlLocked)
+    assert_live_release_is_complete(store, settings, published[0])
+
+
+def test_a_dead_runs_lock_is_taken_over_once_it_expires(published, sample_data_dir):
+    settings, store, first = published
+    key = settings.prefix + LOCK_NAME
+    store.put(key, json.dumps({"run": "dead", "host": "gone", "pid": 1, "acquired": 0, "expires": 1}).encode())
+    second = _etl(sample_data_dir, settings, store)
+    assert_live_release_is_complete(store, settings, second["release_id"])
+    short = dataclasses.replace(settings, etl_lock_seconds=3600)
+    store.put(key, json.dumps({"run": "alive", "host": "h", "pid": 2, "acquired": 0, "expires": 4e9}).encode())
+    with pytest.raises(EtlLocked, match="run alive on h"):
+        run_etl(DataSource(str(sample_data_dir)), store, short, FAST, Progress())
+
+
+def _copy(sample_data_dir, tmp_path):
+    folder = tmp_path / "data"
+    shutil.copytree(sample_data_dir, folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda f: (f / "streaming/netflix_titles.csv").write_bytes(
+        (f / "streaming/netflix_titles.csv").read_bytes()[:5000]), "published"),                 # truncated
+    (lambda f: (f / "streaming/hulu_titles.csv").write_text("id,name\n1,x\n"), "missing column"),
+    (lambda f: (f / "streaming/disney_plus_titles.csv").write_bytes(b""), "empty"),
+    (lambda f: (f / "streaming/amazon_prime_titles.csv").write_bytes(
+        (f / "streaming/amazon_prime_titles.csv").read_text().encode("utf-16")), "wrong encoding"),
+    (lambda f: (f / "streaming/ratings/ratings_0001.csv").write_text(
+        "userId,rating,timestamp,movieId\n1,4.0,1600000000,zz999\n2,3.5,1600000000,zz998\n"), "names a title"),
+    (lambda f: (f / "streaming/ratings/ratings_0001.csv").write_text("user,stars\n1,4\n"), "missing column"),
+])
+def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_untouched(
+        published, sample_data_dir, tmp_path, damage, expected):
+    settings, store, first = published
+    folder = _copy(sample_data_dir, tmp_path)
+    damage(folder)
+    if expected == "published":          # a truncated file loses its last rows: the cut row is rejected
+        summary = _etl(folder, settings, store)
+        report = json.loads(store.get(read_manifest(store, settings)["objects"]["reports/quality.json"]["key"]))
+        assert report["catalogs"]["rows_out"]["netflix"] < first["counts"]["titles"]
+        assert summary["release_id"] != first["release_id"]
+        return
+    with pytest.raises(InputError, match=expected):
+        _etl(folder, settings, store)
+    assert_live_release_is_complete(store, settings, first["release_id"])

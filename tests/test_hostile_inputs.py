@@ -1,0 +1,75 @@
+"""Hostile and odd inputs on every route (the matrix of bench/hostile_inputs.py, which writes the table in
+docs/hostile_inputs.md): never a 5xx, always a JSON error that says what is wrong and, for a parameter,
+names it."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from etl_job.pipeline import EtlOptions, run_etl
+from etl_job.progress import Progress
+from etl_job.sources import DataSource
+from streamlens.combined_app import build_app, load_handler
+
+from .aws import moto_bucket
+from .test_functions import SMALL_TRAINING
+
+spec = importlib.util.spec_from_file_location("hostile_inputs", Path(__file__).resolve().parents[1] / "bench" /
+                                              "hostile_inputs.py")
+hostile = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hostile)
+
+
+@pytest.fixture(scope="module")
+def client(sample_data_dir, tmp_path_factory):
+    from etl_job.sample_movies import write_sample_movies
+
+    folder = tmp_path_factory.mktemp("hostile-data")
+    shutil.copytree(sample_data_dir, folder, dirs_exist_ok=True)
+    write_sample_movies(folder / "movies", n_movies=200)
+    with moto_bucket("hostile-test") as (settings, store):
+        run_etl(DataSource(str(folder)), store, settings, EtlOptions(train_config=SMALL_TRAINING),
+                Progress(io.StringIO()))
+        app = build_app()
+        yield app, TestClient(app)
+
+
+def test_every_hostile_input_gets_a_clear_4xx_or_an_answer_never_a_5xx(client):
+    app, http = client
+    cases = hostile.cases(app)
+    assert {route for route, *_ in cases} == set(app.openapi()["paths"]), "every route is tried"
+    for route, label, parameter, params in cases:
+        status, text = hostile.ask(http, route, params)
+        assert status < 500, (route, label, text[:300])
+        body = json.loads(text) if text.startswith("{") else None
+        if status >= 400:
+            assert body and body["error"]["message"] and body["error"]["status"] == status, (route, label)
+            emptied_path = "{" + parameter + "}" in route and params.get(parameter) == ""   # another route then
+            if status in (400, 422) and parameter and not emptied_path:
+                assert body["error"]["parameter"] == parameter, (route, label, body)
+
+
+def test_repeated_and_unknown_parameters_are_refused_by_name(client):
+    _, http = client
+    response = http.get("/count-platform", params=[("platform", "n"), ("platform", "a")])
+    assert response.status_code == 400 and response.json()["error"]["parameter"] == "platform"
+    assert "more than once" in response.json()["error"]["message"]
+    response = http.get("/actor", params={"platform": "n", "yaer": "2020"})
+    assert response.status_code == 400 and response.json()["error"]["valid_values"] == ["platform", "year"]
+    response = http.get("/no-such-route")
+    assert response.status_code == 404 and "routes are listed at /docs" in response.json()["error"]["message"]
+
+
+def test_direct_invocations_that_are_too_big_or_malformed_are_refused(client):
+    handler = load_handler("get_count_platform").handler
+    for label, event in hostile.direct_cases():
+        answer = handler(event, None)
+        body = json.loads(answer["body"]) if "statusCode" in answer else answer
+        assert body["error"]["type"] == "bad_parameter", label
