@@ -1,8 +1,9 @@
-"""What every streamlens Lambda shares: a role that may write only its own logs,
+"""What the constructs share: private buckets, a Lambda role that may write only its own logs,
 and the environment that points streamlens at the releases bucket."""
 
 from __future__ import annotations
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -20,3 +21,12 @@ def function_role(scope: Construct, construct_id: str, log_group: logs.ILogGroup
 def streamlens_environment(bucket: s3.IBucket, **extra: str) -> dict[str, str]:
     """The real S3 (empty endpoint), this stack's bucket, plus per-function settings."""
     return {"STREAMLENS_BUCKET": bucket.bucket_name, "STREAMLENS_S3_ENDPOINT": "", **extra}
+
+
+def private_bucket(scope: Construct, construct_id: str, access_logs: s3.IBucket | None = None,
+                   logs_prefix: str | None = None, **extra) -> s3.Bucket:
+    """Encrypted, no public access, SSL only, kept when the stack is deleted; access logs to access_logs."""
+    return s3.Bucket(scope, construct_id, encryption=s3.BucketEncryption.S3_MANAGED,
+                     block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+                     server_access_logs_bucket=access_logs, server_access_logs_prefix=logs_prefix,
+                     removal_policy=RemovalPolicy.RETAIN, **extra)

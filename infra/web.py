@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnOutput, RemovalPolicy
+from aws_cdk import CfnOutput
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -13,21 +13,15 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from .common import private_bucket
+
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 
 class WebUi(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, api_url: str, access_logs: s3.IBucket) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
-            self, "Site",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="web-bucket/",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.bucket = private_bucket(self, "Site", access_logs, "web-bucket/")
         self.distribution = cloudfront.Distribution(
             self, "Distribution",
             comment="streamlens web interface",

@@ -67,6 +67,31 @@ def sample_data_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def real_data_dir(shared_data, tmp_path_factory) -> Path:
+    """The real catalogs and movies files, linked into a data folder of their own (no ratings files:
+    the ETL generates them)."""
+    folder = tmp_path_factory.mktemp("real-data")
+    for sub, pattern in (("streaming", "*_titles.csv"), ("movies", "*.csv")):
+        (folder / sub).mkdir()
+        for csv_file in (shared_data / sub).glob(pattern):
+            (folder / sub / csv_file.name).symlink_to(csv_file)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def full_data_dir(sample_data_dir, tmp_path_factory) -> Path:
+    """The generated streaming data (catalogs and ratings) with a generated movies catalog beside it."""
+    import shutil
+
+    from etl_job.sample_movies import write_sample_movies
+
+    folder = tmp_path_factory.mktemp("full-data")
+    shutil.copytree(sample_data_dir, folder, dirs_exist_ok=True)
+    write_sample_movies(folder / "movies", n_movies=300)
+    return folder
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -30,17 +30,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def release(sample_data_dir, tmp_path_factory):
+def release(full_data_dir):
     """A full release (streaming with a trained model, movies) behind the app."""
-    folder = tmp_path_factory.mktemp("fuzz-data")
-    import shutil
-
-    from etl_job.sample_movies import write_sample_movies
-
-    shutil.copytree(sample_data_dir, folder, dirs_exist_ok=True)
-    write_sample_movies(folder / "movies", n_movies=200)
     with moto_bucket("fuzz-test") as (settings_, store):
-        run_etl(DataSource(str(folder)), store, settings_, EtlOptions(train_config=SMALL_TRAINING),
+        run_etl(DataSource(str(full_data_dir)), store, settings_, EtlOptions(train_config=SMALL_TRAINING),
                 Progress(io.StringIO()))
         yield
 

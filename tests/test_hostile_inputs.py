@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,9 @@ spec.loader.exec_module(hostile)
 
 
 @pytest.fixture(scope="module")
-def client(sample_data_dir, tmp_path_factory):
-    from etl_job.sample_movies import write_sample_movies
-
-    folder = tmp_path_factory.mktemp("hostile-data")
-    shutil.copytree(sample_data_dir, folder, dirs_exist_ok=True)
-    write_sample_movies(folder / "movies", n_movies=200)
+def client(full_data_dir):
     with moto_bucket("hostile-test") as (settings, store):
-        run_etl(DataSource(str(folder)), store, settings, EtlOptions(train_config=SMALL_TRAINING),
+        run_etl(DataSource(str(full_data_dir)), store, settings, EtlOptions(train_config=SMALL_TRAINING),
                 Progress(io.StringIO()))
         app = build_app()
         yield app, TestClient(app)

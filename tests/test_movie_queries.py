@@ -34,14 +34,9 @@ def kept(shared_data):
 
 
 @pytest.fixture(scope="module")
-def handlers(shared_data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("movies-data")
-    for sub, pattern in (("streaming", "*_titles.csv"), ("movies", "*.csv")):
-        (folder / sub).mkdir()
-        for csv in (shared_data / sub).glob(pattern):
-            (folder / sub / csv.name).symlink_to(csv)
+def handlers(real_data_dir):
     with moto_bucket("movies-test") as (settings, store):
-        run_etl(DataSource(str(folder)), store, settings,
+        run_etl(DataSource(str(real_data_dir)), store, settings,
                 EtlOptions(train=False, sample_ratings=5_000, sample_users=300), Progress(io.StringIO()))
         yield {name: load_handler(name).handler for name in NAMES}
 

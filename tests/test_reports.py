@@ -53,23 +53,13 @@ def _release(folder: Path, bucket: str):
 
 
 @pytest.fixture(scope="module")
-def generated(sample_data_dir, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reports-sample")
-    shutil.copytree(sample_data_dir, folder, dirs_exist_ok=True)
-    from etl_job.sample_movies import write_sample_movies
-
-    write_sample_movies(folder / "movies", n_movies=400)
-    yield from _release(folder, "reports-generated")
+def generated(full_data_dir):
+    yield from _release(full_data_dir, "reports-generated")
 
 
 @pytest.fixture(scope="module")
-def real(shared_data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reports-real")
-    for sub, pattern in (("streaming", "*_titles.csv"), ("movies", "*.csv")):
-        (folder / sub).mkdir()
-        for csv in (shared_data / sub).glob(pattern):
-            (folder / sub / csv.name).symlink_to(csv)
-    yield from _release(folder, "reports-real")
+def real(real_data_dir):
+    yield from _release(real_data_dir, "reports-real")
 
 
 def charts(page: str) -> dict[str, str]:

@@ -190,14 +190,9 @@ def test_ratings_small_maps_to_catalog_movies_through_links(shared_data):
 
 
 @pytest.fixture(scope="module")
-def release(shared_data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("similar-data")
-    for sub, pattern in (("streaming", "*_titles.csv"), ("movies", "*.csv")):
-        (folder / sub).mkdir()
-        for csv in (shared_data / sub).glob(pattern):
-            (folder / sub / csv.name).symlink_to(csv)
+def release(real_data_dir):
     with moto_bucket("similar-test") as (settings, store):
-        run_etl(DataSource(str(folder)), store, settings,
+        run_etl(DataSource(str(real_data_dir)), store, settings,
                 EtlOptions(train=False, sample_ratings=5_000, sample_users=300), Progress(io.StringIO()))
         manifest = read_manifest(store, settings)
         objects = {name: store.get(object_key(manifest, name))

@@ -26,14 +26,10 @@ def plain(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def release(shared_data, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("titles-data")
-    (folder / "streaming").mkdir()
-    for csv in (shared_data / "streaming").glob("*_titles.csv"):
-        (folder / "streaming" / csv.name).symlink_to(csv)
+def release(real_data_dir):
     with moto_bucket("titles-test") as (settings, store):
-        run_etl(DataSource(str(folder)), store, settings, EtlOptions(train=False, sample_ratings=40_000,
-                                                                     sample_users=800), Progress(io.StringIO()))
+        run_etl(DataSource(str(real_data_dir)), store, settings, EtlOptions(train=False, sample_ratings=40_000,
+                                                                             sample_users=800), Progress(io.StringIO()))
         manifest = read_manifest(store, settings)
         read = lambda name: pd.read_parquet(io.BytesIO(store.get(object_key(manifest, name))))  # noqa: E731
         titles = read("data/titles.parquet").merge(read("data/scores.parquet"), on="id")
