@@ -22,12 +22,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 from mangum import Mangum
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .config import get_settings
-from .errors import ApiError, BadParameter
+from .errors import ApiError, BadParameter, NotFound
 from .schemas import ErrorBody
 
 log = logging.getLogger("streamlens.api")
@@ -47,6 +47,33 @@ def _record_with_request_id(*args, **kwargs) -> logging.LogRecord:
 
 
 logging.setLogRecordFactory(_record_with_request_id)
+
+
+class RequestIdMiddleware:
+    """Locally (no Lambda handler around the app): the caller's x-request-id, or a new one, for the
+    request's logs; returned as the x-request-id response header. Plain ASGI: no per-request task."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = REQUEST_ID.get()
+        if request_id == "-":
+            given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
+            request_id = given or uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 def _request_id(event: Any, context: Any) -> str:
@@ -80,17 +107,8 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     app = FastAPI(title=title, description=description, version="1.0")
     for router in routers:
         app.include_router(router)
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):
-        token = REQUEST_ID.set(REQUEST_ID.get() if REQUEST_ID.get() != "-" else
-                               request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex)
-        try:
-            response = await call_next(request)
-            response.headers["x-request-id"] = REQUEST_ID.get()
-            return response
-        finally:
-            REQUEST_ID.reset(token)
 
+    app.add_middleware(RequestIdMiddleware)
     # the web interface is served from another origin when deployed (CloudFront), and only reads
     app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET"],
                        allow_headers=["accept"])
@@ -105,11 +123,11 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
 
     @app.exception_handler(StarletteHTTPException)
     async def no_route(request: Request, exc: StarletteHTTPException):
-        message = (f"no route {request.method} {request.url.path}; the routes are listed at /docs"
-                   if exc.status_code == 404 else str(exc.detail))
-        error = ApiError(message)
-        error.status, error.kind = exc.status_code, "not_found" if exc.status_code == 404 else "http_error"
-        return JSONResponse(error.body(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        if exc.status_code == 404:
+            body = NotFound(f"no route {request.method} {request.url.path}; the routes are listed at /docs").body()
+        else:
+            body = {"error": {"status": exc.status_code, "type": "http_error", "message": str(exc.detail)}}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
