@@ -62,6 +62,7 @@ class SimilarTitles:
     scores: dict[str, np.ndarray]
     platforms: np.ndarray | None = None
     _by_key: dict[str, list[int]] = field(default=None, init=False, repr=False)
+    _names: dict[str, str] = field(default=None, init=False, repr=False)      # match key -> display title
     _by_id: dict[str, int] = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -83,6 +84,7 @@ class SimilarTitles:
             popularity, ids = self.popularity.tolist(), self.ids.tolist()
             self._by_key = {key: sorted(rows, key=lambda k: (-popularity[k], ids[k])) if len(rows) > 1 else rows
                             for key, rows in by_key.items()}
+            self._names = {key: str(self.titles[rows[0]]) for key, rows in self._by_key.items()}
         return self._by_key
 
     def describe(self, k: int) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class SimilarTitles:
             raise BadParameter(parameter, f"{parameter} must not be empty", "a title in the catalog")
         matches = self._index().get(key)
         if not matches:
-            suggestions = closest(key, {k: str(self.titles[v[0]]) for k, v in self._index().items()})
+            suggestions = closest(key, self._names)
             hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
             raise NotFound(f"no title matches {title!r}{hint}", parameter=parameter, suggestions=suggestions)
         if year is not None:
