@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .errors import BadParameter, NotFound
@@ -57,6 +58,7 @@ class TitleIndex:
         ranked.sort()
         return {"q": q, "platform": name, "items": [self._record(k, SUMMARY) for *_, k in ranked[:limit]]}
 
+    @cached_property
     def catalog(self) -> dict[str, Any]:
         """What the web forms need to validate input: the platforms present and the release years."""
         years = [row[self._col["release_year"]] for row in self.rows]

@@ -41,7 +41,7 @@ async def title_details(title_id: str = Path(..., description="platform letter +
             description="What a client needs to validate input before asking: the platforms present (codes and "
                         "names), the range of release years and the duration types.")
 async def catalog() -> dict:
-    return INDEX.get("index").catalog()
+    return INDEX.get("index").catalog
 
 
 def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
