@@ -17,11 +17,16 @@ from pathlib import Path
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "audit.json"
-        run = subprocess.run([sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off",
-                              "--skip-editable", "--output", str(report)], capture_output=True, text=True)
+        try:
+            run = subprocess.run([sys.executable, "-m", "pip_audit", "--format", "json", "--progress-spinner", "off",
+                                  "--skip-editable", "--timeout", "10", "--output", str(report)],
+                                 capture_output=True, text=True, timeout=600)
+            problem = f"exit {run.returncode}: {run.stderr.strip()[-500:]}"
+        except subprocess.TimeoutExpired:
+            problem = "no answer within 10 minutes"
         if not report.exists() or not report.read_text().strip():
-            print(f"pip-audit could not run (exit {run.returncode}): {run.stderr.strip()[-500:]}\n"
-                  "the dependency audit is skipped for this build", file=sys.stderr)
+            print(f"pip-audit could not run ({problem})\nthe dependency audit is skipped for this build",
+                  file=sys.stderr)
             return 0
         found = json.loads(report.read_text())
     fixable, unfixed = [], []
