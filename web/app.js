@@ -85,16 +85,20 @@ function render(answer) {
   return parts;
 }
 
+// Fields are checked before anything is sent: the first invalid one is named with the browser's reason.
+function rejectInvalid(form, output) {
+  if (form.checkValidity()) return false;
+  form.reportValidity();
+  const bad = $$("input, select", form).find((field) => !field.validity.valid);
+  showError(output, new Error(`${bad.name}: ${bad.validationMessage}`));
+  return true;
+}
+
 async function submitQuery(event) {
   event.preventDefault();
   const form = event.target;
   const output = $("output", form);
-  if (!form.checkValidity()) {
-    form.reportValidity();
-    const bad = $$("input, select", form).find((field) => !field.validity.valid);
-    showError(output, new Error(`${bad.name}: ${bad.validationMessage}`));
-    return;
-  }
+  if (rejectInvalid(form, output)) return;
   const params = Object.fromEntries(new FormData(form));
   output.replaceChildren(element("p", { class: "pending", text: "…" }));
   try {
@@ -130,11 +134,7 @@ async function openSearch(event) {
   event.preventDefault();
   const form = event.target;
   const output = $("output", form);
-  if (!form.checkValidity()) {
-    form.reportValidity();
-    showError(output, new Error($("#title-q").validationMessage));
-    return;
-  }
+  if (rejectInvalid(form, output)) return;
   const q = $("#title-q").value.trim();
   let id = choices.get(q);
   if (!id) {
@@ -185,10 +185,7 @@ async function predictFor(event, titleId) {
   event.preventDefault();
   const form = event.target;
   const output = $("output", form);
-  if (!form.checkValidity()) {
-    form.reportValidity();
-    return showError(output, new Error(`user_id: ${$("input", form).validationMessage}`));
-  }
+  if (rejectInvalid(form, output)) return;
   try {
     const answer = await api("/recommend", { user_id: $("input", form).value, title_id: titleId });
     const verdict = answer.recommend ? "recommended" : "not recommended";
@@ -205,11 +202,7 @@ async function recommend(event) {
   event.preventDefault();
   const form = event.target;
   const output = $("output", form);
-  if (!form.checkValidity()) {
-    form.reportValidity();
-    const bad = $$("input", form).find((field) => !field.validity.valid);
-    return showError(output, new Error(`${bad.name}: ${bad.validationMessage}`));
-  }
+  if (rejectInvalid(form, output)) return;
   const { user_id: user, n, platform } = Object.fromEntries(new FormData(form));
   try {
     const answer = await api(`/users/${encodeURIComponent(user)}/recommendations`, { n, platform });
