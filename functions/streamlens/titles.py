@@ -22,8 +22,9 @@ SUMMARY = ("id", "title", "platform", "type", "release_year", "score", "rating_c
 class TitleIndex:
     fields: list[str]
     rows: list[list]
-    _keys: list[str] = field(default_factory=list, repr=False)
-    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    _col: dict[str, int] = field(init=False, repr=False)          # field name -> column
+    _keys: list[str] = field(init=False, repr=False)              # match key of each title
+    _by_id: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._col = {name: k for k, name in enumerate(self.fields)}
