@@ -8,7 +8,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test layers synth bench bench-etl bench-quality bench-functions bench-movies bench-similar fuzz load audit clean
+.PHONY: run test layers synth bench bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,13 +33,16 @@ layers: $(STAMP)
 synth: layers $(CDK_CLI)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CDK_CLI) synth --quiet $(if $(STAGE),-c stage=$(STAGE))
 
-bench: bench-etl bench-quality bench-functions bench-movies bench-similar
+bench: bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar
 
 bench-etl: $(STAMP)
 	$(PY) bench/etl_bench.py
 
 bench-quality: $(STAMP)
 	$(PY) bench/ratings_small_quality.py
+
+bench-topn: $(STAMP)
+	$(PY) bench/topn_eval.py
 
 clean:
 	rm -rf .local .pytest_cache cdk.out layers/build

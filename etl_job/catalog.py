@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from streamlens.maturity import family_of
 from streamlens.platforms import PLATFORMS, Platform
 
 from .quality import QualityReport, join_reasons
@@ -25,7 +26,7 @@ RAW_COLUMNS = [
 TEXT_COLUMNS = ["type", "title", "director", "cast", "country", "rating", "listed_in", "description"]
 TITLE_COLUMNS = [
     "id", "platform", "show_id", "type", "title", "director", "cast", "country", "date_added",
-    "release_year", "rating", "duration_int", "duration_type", "listed_in", "description",
+    "release_year", "rating", "maturity", "duration_int", "duration_type", "listed_in", "description",
 ]
 VALID_TYPES = {"movie", "tv show"}
 DEFAULT_RATING = "G"
@@ -200,6 +201,7 @@ def clean_platform(raw: pd.DataFrame, platform: Platform, report: QualityReport)
     for column in TEXT_COLUMNS:
         values = rating if column == "rating" else good[column]
         out[column] = values.str.lower().where(values != "", None)
+    out["maturity"] = good["rating"].map(family_of)     # before the default: a missing rating is not "kids"
     out["date_added"] = dates.astype(object).where(dates.notna(), None)
     out["release_year"] = good["release_year"].astype(int)
     out["duration_int"] = durations.map(lambda d: d[0] if d else None).astype("Int32")
@@ -217,6 +219,6 @@ def clean_catalogs(raw_frames: dict[str, pd.DataFrame], report: QualityReport) -
     """Clean every platform present in raw_frames (keyed by platform code)."""
     frames = [clean_platform(raw_frames[p.code], p, report) for p in PLATFORMS if p.code in raw_frames]
     titles = pd.concat(frames, ignore_index=True)
-    for column in ("type", "platform", "duration_type", "rating"):
+    for column in ("type", "platform", "duration_type", "rating", "maturity"):
         titles[column] = titles[column].astype("category")
     return titles

@@ -57,7 +57,7 @@ def save_snapshot(store, prefix: str, folder: Path, meta: dict) -> None:
 def restore_snapshot(store, folder: Path, meta: dict) -> bool:
     """Upload a saved snapshot into a fresh embedded S3 when it was built from the same inputs."""
     saved = folder / "meta.json"
-    if not saved.exists() or json.loads(saved.read_text()) != meta:
+    if not saved.exists() or json.loads(saved.read_text()) != json.loads(json.dumps(meta)):   # tuples: lists
         return False
     root = folder / "objects"
     for path in sorted(p for p in root.rglob("*") if p.is_file()):

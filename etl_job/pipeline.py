@@ -28,7 +28,9 @@ from .progress import Progress
 from .quality import QualityReport
 from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
+from .ranker import train_ranker
 from .similar_catalogs import movies_similar, streaming_similar
+from .similar_titles import Neighbours
 from .slices import build_slices, title_index
 from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
 from .training import REFERENCE_CONFIG, TrainConfig, train_recommender
@@ -69,24 +71,36 @@ def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOption
 
 
 def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.DataFrame, ratings: pd.DataFrame,
-                     config: TrainConfig, say: Progress, ratings_origin: dict) -> tuple[dict[str, Any], dict]:
-    """Train, then write the model, its card and the recommender's serving bundle; returns (summary, card)."""
-    frame = pd.DataFrame({"user": ratings["user"].to_numpy(),
-                          "item": titles["id"].to_numpy()[ratings["item"].to_numpy()],
-                          "rating": ratings["rating"].to_numpy()})
+                     config: TrainConfig, say: Progress, ratings_origin: dict,
+                     neighbours: Neighbours) -> tuple[dict[str, Any], dict]:
+    """Train the rating predictor (SVD) and the ranking model, then write them, their card and the
+    recommender's serving bundle; returns (summary, card)."""
+    ids = titles["id"].to_numpy()
+    users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
+    frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
     result = train_recommender(frame, config, progress=lambda stage, **kw: say(f"training: {stage}", **kw))
-    result.card.update({"release_id": writer.release_id, "data": "streaming ratings",
-                        "ratings_origin": ratings_origin})
-    writer.put(RECOMMENDER_MODEL, result.model.to_npz())
-    writer.put(RECOMMENDER_MODEL_CARD, json.dumps(result.card, indent=1, default=str).encode(), "application/json")
-    writer.put(RECOMMENDER_BUNDLE, build_bundle(
-        titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
-        scores["score"].to_numpy(), scores["rating_count"].to_numpy(), result.model,
-        ratings["user"].to_numpy(), ratings["item"].to_numpy()))
+    del frame
     card = result.card
-    del result, frame    # frees surprise's trainset (millions of Python objects) inside this stage's timing
+    ranked = train_ranker(users, items, values, len(titles),
+                          replace(config.ranking, threshold=config.recommend_threshold,
+                                  svd_params=card["chosen"]["params"]),
+                          tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
+                          neighbours=neighbours.index, similarity=neighbours.score,
+                          progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+    card.update({"release_id": writer.release_id, "data": "streaming ratings", "ratings_origin": ratings_origin,
+                 "ranking": ranked.card})
+    writer.put(RECOMMENDER_MODEL, result.model.to_npz())
+    writer.put(RECOMMENDER_MODEL_CARD, json.dumps(card, indent=1, default=str).encode(), "application/json")
+    writer.put(RECOMMENDER_BUNDLE, build_bundle(
+        ids, titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
+        titles["type"].astype(str).to_numpy(), titles["maturity"].astype(str).to_numpy(),
+        titles["release_year"].to_numpy(), scores["score"].to_numpy(), scores["rating_count"].to_numpy(),
+        result.model, ranked.model, users, items, values))
+    del result, ranked   # frees surprise's trainset (millions of Python objects) inside this stage's timing
     chosen = card["chosen"]["name"]
-    info = {"trained": True, "chosen": chosen, "rmse": card["candidates"][chosen]["rmse"]}
+    info = {"trained": True, "chosen": chosen, "rmse": card["candidates"][chosen]["rmse"],
+            "ranking": card["ranking"]["chosen"],
+            "ranking_precision_at_10": card["ranking"]["evaluation"]["all"]["ranking_model"]["precision"]}
     say("model trained", seconds=card["train_seconds"], **info)
     return info, card
 
@@ -129,7 +143,14 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
         result = train_recommender(raw.set_axis(["user", "item", "rating"], axis=1),
                                    replace(REFERENCE_CONFIG, recommend_threshold=config.recommend_threshold),
                                    progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
-        reference = {**result.card, "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
+        items, movie_ids = pd.factorize(raw["movieId"])
+        ranked = train_ranker(raw["userId"].to_numpy(), items, raw["rating"].to_numpy(), len(movie_ids),
+                              replace(config.ranking, threshold=config.recommend_threshold,
+                                      svd_params=result.card["chosen"]["params"]),
+                              tie_key=movie_ids.astype(str).to_numpy(), final_fit=False,
+                              progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
+        reference = {**result.card, "ranking": ranked.card,
+                     "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
         writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
                    "application/json")
     return MoviesResult(report, section, reference)
@@ -173,7 +194,7 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         writer.put_json(slice_object_name(query), content)
     writer.put_json(slice_object_name("titles"), title_index(titles, scores))
     say("data and slices written", objects=len(writer.objects))
-    bundle, similar_card = streaming_similar(titles, scores)
+    bundle, similar_card, neighbours = streaming_similar(titles, scores)
     writer.put(SIMILAR_BUNDLE, bundle)
     similar_card = {"release_id": writer.release_id, "streaming": similar_card}
     say("similar titles", seconds=similar_card["streaming"]["build_seconds"],
@@ -187,7 +208,8 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     cards: dict[str, dict] = {}
     if options.train:
         model_info, cards["streaming"] = _train_and_write(writer, titles, scores, ratings, config, say,
-                                                          ratings_origin)
+                                                          ratings_origin, neighbours)
+    del neighbours
 
     reports = {"catalogs": catalog_report, "ratings": ratings_report}
     movies = None

@@ -13,8 +13,8 @@ from streamlens.similar import DEFAULT_N, build_similar_bundle
 from streamlens.text import match_key
 
 from .similar_eval import evaluate
-from .similar_titles import (MAX_NEIGHBOURS, MOVIE_FIELDS, STREAMING_FIELDS, ContentField, content_matrix,
-                             nearest_neighbours)
+from .similar_titles import (MAX_NEIGHBOURS, MOVIE_FIELDS, STREAMING_FIELDS, ContentField, Neighbours,
+                             content_matrix, nearest_neighbours)
 
 
 def _section(fields: tuple[ContentField, ...], matrix, seconds: float, figures: dict, **extra: Any) -> dict:
@@ -23,8 +23,9 @@ def _section(fields: tuple[ContentField, ...], matrix, seconds: float, figures: 
             "build_seconds": round(seconds, 2), "evaluation": figures, **extra}
 
 
-def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame) -> tuple[bytes, dict]:
-    """Neighbours over all platforms and within each; one work (same title, type and year) listed once."""
+def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame) -> tuple[bytes, dict, Neighbours]:
+    """Neighbours over all platforms and within each; one work (same title, type and year) listed once.
+    The neighbours over all platforms are returned too: the ranking model reaches unrated titles through them."""
     started = time.perf_counter()
     matrix = content_matrix(titles, STREAMING_FIELDS)
     works = pd.factorize(pd.Series([f"{match_key(t)}|{k}|{y}" for t, k, y in
@@ -38,7 +39,7 @@ def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame) -> tuple[bytes
     genre = next(f for f in STREAMING_FIELDS if f.column == "listed_in")
     figures = evaluate(titles, found["all"].index, genre, DEFAULT_N)
     return bundle, _section(STREAMING_FIELDS, matrix, seconds, figures,
-                            works_merged=int(len(titles) - works.max() - 1))
+                            works_merged=int(len(titles) - works.max() - 1)), found["all"]
 
 
 def movies_similar(movies: pd.DataFrame, ratings: pd.DataFrame | None, ratings_info: dict) -> tuple[bytes, dict]:

@@ -21,6 +21,8 @@ from surprise.model_selection import GridSearchCV, train_test_split
 
 from streamlens.factor_model import FactorModel
 
+from .ranker import RankConfig
+
 log = logging.getLogger(__name__)
 RATING_SCALE = (0.5, 5.0)
 
@@ -52,9 +54,9 @@ class TrainConfig:
     # ratings x epochs the final refit may cost (~1 s per million on this machine):
     # candidates beyond it are left out so that training stays within its 5-minute target.
     final_budget: float = 220e6
-    top_k: int = 10
     recommend_threshold: float = 3.5
     final_fit: bool = True      # False: evaluate only (a reference run that serves no model)
+    ranking: RankConfig = field(default_factory=RankConfig)    # the top-n ranking model (etl_job/ranker.py)
 
 
 LEARNING_CURVE_SHARES = (0.1, 0.25, 0.5)     # of the training part, up to LEARNING_CURVE_MAX_ROWS; then all of it
@@ -225,39 +227,14 @@ def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray) -> list[dict]
     return out
 
 
-def precision_recall_at_k(users: np.ndarray, scores: np.ndarray, actual: np.ndarray, k: int,
-                          threshold: float) -> dict[str, float]:
-    """Rank each user's held-out titles by score (ties: input order); precision@k = share of the top k
-    rated >= threshold, recall@k = share of the user's titles rated >= threshold that are in the top k.
-    Averaged over users with at least one such title."""
-    frame = pd.DataFrame({"user": users, "score": scores, "relevant": actual >= threshold})
-    frame = frame[frame.groupby("user")["relevant"].transform("any")]
-    frame = frame.iloc[np.lexsort((np.arange(len(frame)), -frame["score"].to_numpy(), frame["user"].to_numpy()))]
-    top = frame.groupby("user").head(k)
-    hits = top.groupby("user")["relevant"].sum()
-    shown = top.groupby("user").size()
-    relevant = frame.groupby("user")["relevant"].sum()
-    return {"precision": round(float((hits / shown).mean()), 4), "recall": round(float((hits / relevant).mean()), 4),
-            "users": int(len(relevant))}
-
-
 def diagnostics(algo: SVD, params: dict, trainset, testset, config: TrainConfig) -> dict:
     """The model report's figures for the chosen candidate (fitted on the split's training part)."""
     predictions = algo.test(testset)
-    users = np.asarray([p.uid for p in predictions])
     actual = np.asarray([p.r_ui for p in predictions], dtype=np.float64)
     predicted = np.asarray([p.est for p in predictions], dtype=np.float64)
-    popularity = {trainset.to_raw_iid(i): len(r) for i, r in trainset.ir.items()}
-    item_popularity = np.asarray([popularity.get(p.iid, 0) for p in predictions], dtype=np.float64)
-    k, threshold = config.top_k, config.recommend_threshold
     return {
         "learning_curve": learning_curve(algo, params, trainset, testset, config.seed),
         "predicted_vs_actual": predicted_vs_actual(actual, predicted),
-        "top_k": {"k": k, "threshold": threshold,
-                  "model": precision_recall_at_k(users, predicted, actual, k, threshold),
-                  "popularity": precision_recall_at_k(users, item_popularity, actual, k, threshold),
-                  "method": "each user's held-out titles ranked by predicted rating (model) or by number of "
-                            "training ratings (popularity); relevant = held-out rating >= threshold"},
     }
 
 

@@ -33,10 +33,11 @@ LAYERS = REPO / "layers" / "build"
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
-    routes: tuple[str, ...]
+    routes: tuple[str, ...]       # GET routes
     reads: tuple[str, ...]        # object name patterns inside a release it may read
     layers: tuple[str, ...]
     memory: int = 256
+    post_routes: tuple[str, ...] = ()
     timeout: int = 10
     code_root: str = ""           # default functions/<name>
     handler: str = "handler.handler"
@@ -49,7 +50,7 @@ FUNCTIONS = (
     FunctionSpec("get_actor", ("/actor",), ("slices/get_actor/*",), ("api", "streamlens")),
     FunctionSpec("recommender", ("/recommend", "/users/{user_id}/recommendations"),
                  ("slices/recommender/*", "models/recommender/model.npz"), ("api", "numpy", "streamlens"),
-                 memory=1024, timeout=15),
+                 memory=1024, timeout=15, post_routes=("/recommendations",)),
     *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "streamlens")) for name, route in (
         ("peliculas_idioma", "/movies/language"), ("peliculas_duracion", "/movies/duration"),
         ("franquicia", "/movies/franchise"), ("peliculas_pais", "/movies/country"),
@@ -113,13 +114,15 @@ class DataApi(Construct):
                     resource_path=True, response_length=True, status=True, user=False),
             ),
             default_cors_preflight_options=apigw.CorsOptions(allow_origins=apigw.Cors.ALL_ORIGINS,
-                                                             allow_methods=["GET", "OPTIONS"]),
+                                                             allow_methods=["GET", "POST", "OPTIONS"],
+                                                             allow_headers=["Content-Type", "Accept"]),
         )
         for spec in FUNCTIONS:
             integration = apigw.LambdaIntegration(self.functions[spec.name])
-            for route in spec.routes:
-                self.api.root.resource_for_path(route).add_method(
-                    "GET", integration, api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
+            for method, routes in (("GET", spec.routes), ("POST", spec.post_routes)):
+                for route in routes:
+                    self.api.root.resource_for_path(route).add_method(
+                        method, integration, api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
         CfnOutput(self, "ApiUrl", value=self.api.url, description="base URL of the API (stage included)")
         if api_keys:
             self._usage_plan(stage)

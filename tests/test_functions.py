@@ -196,7 +196,7 @@ def test_recommender_predicts_and_ranks(handlers, real_release):
     rated = set(ratings.loc[ratings["userId"] == user, "movieId"])
     status, body = call(handler, "/recommend", {"user_id": user, "title_id": "ns1"})
     assert status == 200 and body["cold_start"] is False and body["title"] == "dick johnson is dead"
-    assert body["recommend"] == (body["predicted_rating"] >= body["threshold"])
+    assert body["recommend"] == (body["rank_on_platform"] is not None and body["rank_on_platform"] <= 100)
     top = handler({"user_id": user, "n": 7, "platform": "d"}, None)
     assert len(top["items"]) == 7 and all(i["platform"] == "disney" for i in top["items"])
     assert not rated & {i["title_id"] for i in top["items"]}

@@ -38,7 +38,8 @@ def client(full_data_dir):
 def test_every_hostile_input_gets_a_clear_4xx_or_an_answer_never_a_5xx(client):
     app, http = client
     cases = hostile.cases(app)
-    assert {route for route, *_ in cases} == set(app.openapi()["paths"]), "every route is tried"
+    gets = {path for path, operations in app.openapi()["paths"].items() if "get" in operations}
+    assert {route for route, *_ in cases} == gets, "every GET route is tried (the POST one: test_recommender)"
     for route, label, parameter, params in cases:
         status, text = hostile.ask(http, route, params)
         assert status < 500, (route, label, text[:300])

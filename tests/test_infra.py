@@ -121,8 +121,17 @@ def test_api_gateway_routes_are_the_local_routes(synthesized):
     from infra.data_api import FUNCTIONS
     from streamlens.combined_app import build_app
 
-    deployed = {route for spec in FUNCTIONS if spec.name != "docs" for route in spec.routes}
-    assert deployed == set(build_app().openapi()["paths"])
+    deployed = {(method, route) for spec in FUNCTIONS if spec.name != "docs"
+                for method, routes in (("get", spec.routes), ("post", spec.post_routes)) for route in routes}
+    assert deployed == {(method, path) for path, operations in build_app().openapi()["paths"].items()
+                        for method in operations}
+
+
+def test_the_visitor_route_is_a_post_to_the_recommender(synthesized):
+    _, template, _ = synthesized
+    posts = template.find_resources("AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "POST"}})
+    key, _ = _by_name(template, "recommender")
+    assert len(posts) == 1 and key in json.dumps(next(iter(posts.values()))["Properties"]["Integration"]["Uri"])
 
 
 def _statements(template, function: str) -> list[dict]:

@@ -44,7 +44,9 @@ def test_the_local_app_serves_every_function_route(s3_env, sample_data_dir):
                      "/users/{user_id}/recommendations", "/movies/language", "/movies/duration", "/movies/franchise",
                      "/movies/country", "/movies/production-company", "/movies/director",
                      "/movies/recommendation", "/similar", "/reports", "/reports/{name}", "/titles",
-                     "/titles/{title_id}", "/catalog"}
+                     "/titles/{title_id}", "/catalog", "/recommendations"}
     assert client.get("/count-platform", params={"platform": "n"}).json()["platform"] == "netflix"
+    untrained = client.post("/recommendations", json={"ratings": [{"title_id": "ns1", "rating": 5}]})
+    assert untrained.status_code == 503, "served, and the release (run without training) has no model"
     assert client.get("/docs").status_code == 200
     assert len(FUNCTIONS) == 15

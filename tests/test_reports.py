@@ -28,7 +28,7 @@ STREAMING_CHARTS = {"titles_per_platform_and_type", "missing_values", "release_y
                     "score_distribution", "activity_over_time", "title_word_cloud"}
 MOVIES_CHARTS = {"release_years", "runtimes", "budget_vs_revenue", "vote_average_vs_count", "title_word_cloud"}
 RATINGS_CHARTS = {"ratings_per_user_and_title", "score_distribution", "activity_over_time"}
-RECOMMENDER_CHARTS = {"candidates", "learning_curve", "predicted_vs_actual", "top_k"}
+RECOMMENDER_CHARTS = {"candidates", "learning_curve", "predicted_vs_actual", "top_n"}
 
 
 def _release(folder: Path, bucket: str):
@@ -130,8 +130,9 @@ def _check_model_report(release, datasets: tuple[str, ...], similar: tuple[str, 
     for name, card in cards.items():
         chosen = card["candidates"][card["chosen"]["name"]]
         assert f"scores {chosen['rmse']:.4f} (MAE {chosen['mae']:.4f})" in found[f"{name}_candidates"]
-        top = card["diagnostics"]["top_k"]
-        assert f"model {top['model']['precision']:.3f} / {top['model']['recall']:.3f}" in found[f"{name}_top_k"]
+        top = card["ranking"]["evaluation"]["all"]
+        assert (f"popularity {top['popularity']['precision']:.3f}" in found[f"{name}_top_n"]
+                and f"{top['ranking_model']['precision']:.3f}" in found[f"{name}_top_n"])
         for result in card["grid_search"]["results"]:
             assert f"<td>{result['rmse']:.4g}</td>" in page
     similar_card = json.loads(release["read"]("models/similar/model_card.json"))

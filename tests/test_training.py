@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from surprise import SVD
 
-from etl_job.training import (TrainConfig, export_svd, precision_recall_at_k, predicted_vs_actual, to_dataset,
+from etl_job.training import (TrainConfig, export_svd, predicted_vs_actual, to_dataset,
                              train_recommender)
 from streamlens.factor_model import FactorModel
 
@@ -87,26 +87,6 @@ def test_training_flow_reports_every_candidate_and_baseline(ratings):
     assert result.model.estimate(some_user, "nt7") == pytest.approx(result.algo.predict(some_user, "nt7").est, abs=1e-6)
 
 
-def test_precision_and_recall_at_k_match_a_loop_over_users():
-    rng = np.random.default_rng(4)
-    users = rng.integers(0, 40, 900)
-    scores = rng.normal(3, 1, 900).round(1)          # rounded: ties happen, broken by input order
-    actual = rng.choice([1.0, 2.0, 3.5, 4.0, 5.0], 900)
-    precisions, recalls = [], []
-    for user in np.unique(users):
-        rows = [k for k in range(900) if users[k] == user]
-        relevant = [k for k in rows if actual[k] >= 3.5]
-        if not relevant:
-            continue
-        top = sorted(rows, key=lambda k: (-scores[k], k))[:10]
-        hits = sum(actual[k] >= 3.5 for k in top)
-        precisions.append(hits / len(top))
-        recalls.append(hits / len(relevant))
-    got = precision_recall_at_k(users, scores, actual, 10, 3.5)
-    assert got == {"precision": round(float(np.mean(precisions)), 4), "recall": round(float(np.mean(recalls)), 4),
-                   "users": len(precisions)}
-
-
 def test_predicted_vs_actual_summarises_each_actual_rating():
     actual = np.array([1.0, 1.0, 1.0, 5.0, 5.0])
     predicted = np.array([2.0, 3.0, 4.0, 4.5, 3.5])
@@ -114,7 +94,7 @@ def test_predicted_vs_actual_summarises_each_actual_rating():
     assert [(r["actual"], r["count"], r["mean"], r["p50"]) for r in rows] == [(1.0, 3, 3.0, 3.0), (5.0, 2, 4.0, 4.0)]
 
 
-def test_diagnostics_learning_curve_and_top_k(ratings):
+def test_diagnostics_learning_curve(ratings):
     card = train_recommender(ratings, SMALL).card
     diagnostics = card["diagnostics"]
     curve = diagnostics["learning_curve"]
@@ -124,8 +104,6 @@ def test_diagnostics_learning_curve_and_top_k(ratings):
     assert curve[0]["test_rmse"] > curve[-1]["test_rmse"], "more data, lower held-out error"
     counts = {r["actual"]: r["count"] for r in diagnostics["predicted_vs_actual"]}
     assert sum(counts.values()) == len(ratings) - curve[-1]["train_rows"]
-    top = diagnostics["top_k"]
-    assert top["model"]["precision"] > top["popularity"]["precision"], "two tastes: the model must beat popularity"
 
 
 def test_an_evaluation_only_run_fits_no_final_model(ratings):

@@ -63,7 +63,7 @@ function table(rows) {
 function format(value, key = "") {
   if (value === null || value === undefined) return "";
   if (Array.isArray(value)) return value.map((v) => format(v, key)).join(", ");
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return value.title ?? JSON.stringify(value);   // e.g. because_you_rated
   if (typeof value === "number" && Number.isInteger(value) && !key.includes("year")) return value.toLocaleString("en");
   return String(value);
 }
@@ -190,8 +190,10 @@ async function predictFor(event, titleId) {
     const answer = await api("/recommend", { user_id: $("input", form).value, title_id: titleId });
     const verdict = answer.recommend ? "recommended" : "not recommended";
     const note = answer.cold_start ? " This user has no ratings yet, so this is the title's average." : "";
+    const place = answer.already_rated ? " The user has rated it already."
+      : ` It is number ${answer.rank_on_platform} of the user's unrated titles on ${answer.platform} (recommended: top 100).`;
     output.replaceChildren(element("p", { class: "message", text:
-      `Predicted rating ${answer.predicted_rating.toFixed(2)}: ${verdict} (threshold ${answer.threshold}).${note}` }));
+      `Predicted rating ${answer.predicted_rating.toFixed(2)}: ${verdict}.${place}${note}` }));
   } catch (exc) {
     showError(output, exc);
   }

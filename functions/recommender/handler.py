@@ -1,17 +1,20 @@
-"""Lambda: the recommender. GET /recommend (should this user watch this title?) and
-GET /users/{user_id}/recommendations (top-n unrated titles), from numpy factors."""
+"""Lambda: the recommender. GET /recommend (should this user watch this title?),
+GET /users/{user_id}/recommendations (top-n unrated titles) and POST /recommendations
+(top-n for a visitor's ratings), from numpy arrays."""
 
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from streamlens.api import create_app, error_responses, make_handler, reject_unknown
+from streamlens.api import create_app, error_responses, limit_body, make_handler, reject_unknown
 from streamlens.config import get_settings
 from streamlens.errors import BadParameter
-from streamlens.recommend import Recommender
+from streamlens.maturity import FAMILIES
+from streamlens.queries import MAX_YEAR, MIN_YEAR
+from streamlens.recommend import Filters, Recommender
 from streamlens.release_cache import ReleaseCache
-from streamlens.schemas import Prediction, Recommendations
+from streamlens.schemas import Prediction, Recommendations, VisitorRatings
 from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 
 MODEL = ReleaseCache({"model": (RECOMMENDER_MODEL, bytes), "bundle": (RECOMMENDER_BUNDLE, bytes)})
@@ -33,35 +36,66 @@ def recommender() -> Recommender:
 @router.get("/recommend", response_model=Prediction, responses=error_responses(404, 422, 503),
             dependencies=[Depends(reject_unknown("user_id", "title_id"))],
             summary="Should this user watch this title?",
-            description="The predicted rating and `recommend: true` when it reaches the threshold "
-                        "(STREAMLENS_RECOMMEND_THRESHOLD, default 3.5). An unknown user gets the title's "
-                        "model mean (`cold_start: true`); an unknown title is a 404.")
+            description="The SVD's predicted rating, and `recommend: true` when the ranking model puts the "
+                        "title in the user's top 100 among the unrated titles of its platform (so every title "
+                        "of a top-n on one platform or all is recommended). An unknown user gets the title's "
+                        "model mean and the cold-start ranking (`cold_start: true`); an unknown title is a 404.")
 async def recommend(user_id: int = Query(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
               title_id: str = Query(..., description="title id: platform letter + show_id", examples=["ns1"])) -> dict:
     return recommender().predict(user_id, title_id, get_settings().recommend_threshold)
 
 
+FILTERS = ("platform", "type", "max_maturity", "year_min", "year_max")
+
+
+async def filters(platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix",
+                                               examples=["n"]),
+                  type: str | None = Query(None, description="movie or tv show", examples=["movie"]),
+                  max_maturity: str | None = Query(None, description="the oldest maturity family shown: "
+                                                   + ", ".join(FAMILIES) + " (a kids profile: kids)"),
+                  year_min: int | None = Query(None, ge=MIN_YEAR, le=MAX_YEAR, description="earliest release year"),
+                  year_max: int | None = Query(None, ge=MIN_YEAR, le=MAX_YEAR, description="latest release year"),
+                  ) -> Filters:
+    return Filters.parse(platform, type, max_maturity, year_min, year_max)
+
+
 @router.get("/users/{user_id}/recommendations", response_model=Recommendations, response_model_exclude_none=True,
-            responses=error_responses(400, 422, 503), dependencies=[Depends(reject_unknown("n", "platform"))],
+            responses=error_responses(400, 422, 503), dependencies=[Depends(reject_unknown("n", *FILTERS))],
             summary="Top-n titles for a user",
-            description="The n titles with the highest predicted rating that the user has not rated, optionally "
-                        "on one platform. Ties: title id A-Z. An unknown user gets the best-scored titles with "
-                        "enough ratings, flagged `cold_start: true`.")
+            description="The n titles the ranking model puts first among those the user has not rated, each with "
+                        "the rated title that contributed most (`because_you_rated`); optionally only one platform, "
+                        "one type, up to a maturity family, within release years. Ties: title id A-Z. An unknown "
+                        "user gets the best-scored titles with enough ratings, flagged `cold_start: true`.")
 async def recommendations(user_id: int = Path(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
-                    n: int = Query(10, ge=1, le=100, description="how many titles (1-100)"),
-                    platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix",
-                                                 examples=["n"])) -> dict:
-    return recommender().top_n(user_id, n, platform)
+                          n: int = Query(10, ge=1, le=100, description="how many titles (1-100)"),
+                          chosen: Filters = Depends(filters)) -> dict:
+    return recommender().top_n(user_id, n, chosen)
 
 
-def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Direct invocation: {"user_id", "title_id"} predicts; {"user_id", "n"?, "platform"?} ranks."""
+@router.post("/recommendations", response_model=Recommendations, response_model_exclude_none=True,
+             responses=error_responses(400, 413, 422, 503), dependencies=[Depends(reject_unknown()),
+                                                                          Depends(limit_body)],
+             summary="Top-n titles for a visitor's ratings, at once",
+             description="A new or anonymous visitor sends a few rated titles (1 to 500, ratings 0.5-5 in half "
+                         "stars) and gets the top-n at once: the ratings are folded into the model (the user's "
+                         "factors solved against the item factors), nothing is stored. The same filters as the "
+                         "user route. An unknown or repeated title id is a 400 naming it.")
+async def visitor_recommendations(body: VisitorRatings) -> dict:
+    chosen = Filters.parse(body.platform, body.type, body.max_maturity, body.year_min, body.year_max)
+    return recommender().for_ratings([(r.title_id, r.rating) for r in body.ratings], body.n, chosen)
+
+
+def route(params: dict[str, Any]) -> tuple:
+    """Direct invocation: {"user_id", "title_id"} predicts; {"user_id", "n"?, filters?} ranks;
+    {"ratings": [...], "n"?, filters?} ranks for a visitor."""
     params = dict(params)
+    if "ratings" in params:
+        return "/recommendations", {}, params
     if "title_id" in params:
         return "/recommend", params
     if "user_id" not in params:
-        raise BadParameter("user_id", "user_id is required", "an integer, with title_id to predict, "
-                                                            "or with optional n and platform to rank")
+        raise BadParameter("user_id", "user_id is required", "an integer, with title_id to predict, or with "
+                                                            "optional n and filters to rank; or ratings")
     return f"/users/{quote(str(params.pop('user_id')), safe='')}/recommendations", params
 
 

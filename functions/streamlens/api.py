@@ -27,11 +27,12 @@ from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .config import get_settings
-from .errors import ApiError, BadParameter, NotFound
+from .errors import ApiError, BadParameter, NotFound, TooLarge
 from .schemas import ErrorBody
 
 log = logging.getLogger("streamlens.api")
-MAX_DIRECT_EVENT_BYTES = 16_384
+MAX_DIRECT_EVENT_BYTES = 65_536
+MAX_BODY_BYTES = 65_536          # a request body (POST /recommendations: 500 ratings take about 20 KB)
 
 # Every log record carries the id of the request being served (`request_id`): the Lambda request id, or
 # the API Gateway one, or the caller's x-request-id header locally. Logs hold ids, paths and error
@@ -90,7 +91,8 @@ ALWAYS = (400, 422, 503)
 def error_responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI entries for the error bodies a route can answer with (ALWAYS included)."""
     text = {400: "a parameter is invalid or unknown (the body names it and its valid values)",
-            404: "nothing matches", 422: "a parameter has the wrong type or is missing",
+            404: "nothing matches", 413: f"the request body is larger than {MAX_BODY_BYTES} bytes",
+            422: "a parameter has the wrong type or is missing",
             503: "no data release is published yet, or it cannot be read"}
     return {s: {"description": text[s], "model": ErrorBody} for s in sorted(set(ALWAYS) | set(statuses))}
 
@@ -110,8 +112,8 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
 
     app.add_middleware(RequestIdMiddleware)
     # the web interface is served from another origin when deployed (CloudFront), and only reads
-    app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET"],
-                       allow_headers=["accept"])
+    app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["accept", "content-type"])
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError):
@@ -167,22 +169,37 @@ def reject_unknown(*allowed: str) -> Callable[[Request], Any]:
     return check
 
 
+async def limit_body(request: Request) -> None:
+    """A dependency: a body over MAX_BODY_BYTES is refused before it is parsed."""
+    declared = request.headers.get("content-length", "")
+    if (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(await request.body()) > MAX_BODY_BYTES:
+        raise TooLarge(f"the request body is larger than {MAX_BODY_BYTES} bytes", parameter="body",
+                       valid_values=f"at most {MAX_BODY_BYTES} bytes")
+
+
 def _is_http_event(event: Any) -> bool:
     return isinstance(event, dict) and ("httpMethod" in event or "requestContext" in event
                                         or "routeKey" in event)
 
 
-def http_event(path: str, params: dict[str, Any]) -> dict[str, Any]:
-    """An API Gateway HTTP API (v2) GET event."""
+def http_event(path: str, params: dict[str, Any], body: Any = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) event: a GET, or a POST of `body` as JSON when one is given."""
     query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
-    return {
-        "version": "2.0", "routeKey": f"GET {path}", "rawPath": path, "rawQueryString": query,
-        "headers": {"host": "direct-invocation", "accept": "application/json"},
-        "requestContext": {"http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+    method = "GET" if body is None else "POST"
+    headers = {"host": "direct-invocation", "accept": "application/json"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    event = {
+        "version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {"http": {"method": method, "path": path, "protocol": "HTTP/1.1",
                                     "sourceIp": "127.0.0.1", "userAgent": "direct-invocation"},
                            "stage": "$default", "requestId": "direct"},
         "isBase64Encoded": False,
     }
+    if body is not None:
+        event["body"] = json.dumps(body)
+    return event
 
 
 def _with_root_path(app: FastAPI, root_path: str):
@@ -197,8 +214,9 @@ def _with_root_path(app: FastAPI, root_path: str):
     return asgi
 
 
-def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]):
-    """The Lambda entry point. route(params) -> (path, query params) for direct invocations."""
+def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple]):
+    """The Lambda entry point. route(params) -> (path, query params) for direct invocations, or
+    (path, query params, JSON body) for a POST route."""
     asgi = Mangum(_with_root_path(app, get_settings().root_path), lifespan="off")
 
     def handler(event: Any, context: Any = None) -> dict[str, Any]:
@@ -225,10 +243,10 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple[str, dict
         if len(json.dumps(params, default=str)) > MAX_DIRECT_EVENT_BYTES:
             return BadParameter("event", "the event is too large", f"at most {MAX_DIRECT_EVENT_BYTES} bytes").body()
         try:
-            path, query = route(params)
+            path, query, *body = route(params)
         except ApiError as exc:
             return exc.body()
-        response = asgi(http_event(path, query), context)
+        response = asgi(http_event(path, query, *body), context)
         content_type = {k.lower(): v for k, v in response.get("headers", {}).items()}.get("content-type", "")
         if content_type.startswith("application/json"):
             return json.loads(response["body"])

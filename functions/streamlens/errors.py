@@ -35,6 +35,11 @@ class NotFound(ApiError):
     kind = "not_found"
 
 
+class TooLarge(ApiError):
+    status = 413
+    kind = "too_large"
+
+
 class Unavailable(ApiError):
     status = 503
     kind = "unavailable"

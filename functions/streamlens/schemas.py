@@ -69,33 +69,67 @@ class Actor(BaseModel):
 class Prediction(BaseModel):
     model_config = _example(user_id=42, title_id="ns2544", title="unbreakable kimmy schmidt: kimmy vs. the reverend",
                             platform="netflix", predicted_rating=3.87, threshold=3.5, recommend=True,
-                            cold_start=False)
+                            rank_on_platform=37, already_rated=False, cold_start=False)
     user_id: int
     title_id: str
     title: str
     platform: str
-    predicted_rating: float
+    predicted_rating: float = Field(description="the SVD's predicted rating (0.5..5)")
     threshold: float
-    recommend: bool
+    recommend: bool = Field(description="true when the title is in the user's top 100 among the unrated titles of "
+                                        "its platform, by the ranking model: the same ranking as the top-n routes")
+    rank_on_platform: int | None = Field(None, description="1-based place in that ranking (none if already rated)")
+    already_rated: bool = False
     cold_start: bool = Field(description="true when the user has no ratings: the prediction is the title's mean")
+
+
+class TitleRef(BaseModel):
+    title_id: str
+    title: str
+    platform: str
 
 
 class RecommendedTitle(BaseModel):
     title_id: str
     title: str
     platform: str
-    predicted_rating: float | None = None
-    score: float | None = Field(None, description="mean rating (cold-start answers)")
+    score: float | None = Field(None, description="ranking score (personal lists) or mean rating (cold start)")
     rating_count: int | None = None
+    because_you_rated: TitleRef | None = Field(None, description="the user's rated title that contributed most")
 
 
 class Recommendations(BaseModel):
-    user_id: int
+    user_id: int | None = None
     platform: str | None = Field(None, description="the platform the ranking is restricted to, if any")
+    type: str | None = None
+    max_maturity: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
     n: int
+    rated: int | None = Field(None, description="how many ratings were folded in (POST /recommendations)")
     cold_start: bool
     message: str | None = None
     items: list[RecommendedTitle]
+
+
+class RatedTitle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title_id: str = Field(min_length=1, max_length=40, examples=["ns1"])
+    rating: float = Field(ge=0.5, le=5.0, multiple_of=0.5, description="0.5 to 5 in half stars", examples=[5])
+
+
+class VisitorRatings(BaseModel):
+    """A visitor's ratings, folded into the model at once; nothing is stored."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"ratings": [{"title_id": "ns1", "rating": 5}, {"title_id": "ds5", "rating": 4}], "n": 10,
+         "platform": "n"}]})
+    ratings: list[RatedTitle] = Field(min_length=1, max_length=500)
+    n: int = Field(10, ge=1, le=100)
+    platform: str | None = Field(None, max_length=20)
+    type: str | None = Field(None, max_length=20)
+    max_maturity: str | None = Field(None, max_length=20)
+    year_min: int | None = Field(None, ge=1880, le=2100)
+    year_max: int | None = Field(None, ge=1880, le=2100)
 
 
 class LanguageCount(BaseModel):
