@@ -109,6 +109,10 @@ def main() -> int:
             "train_seconds": card["train_seconds"], "final_fit_seconds": card["final_fit_seconds"],
             "grid_search_seconds": card["grid_search"]["seconds"], "chosen": card["chosen"],
             "candidates": {k: {m: v.get(m) for m in ("rmse", "mae", "fit_seconds")} for k, v in card["candidates"].items()},
+            "ranking": {k: card["ranking"].get(k) for k in ("chosen", "train_seconds", "evaluation_seconds",
+                                                             "final_fit_seconds", "titles_without_ratings")}
+            | {"evaluation_all": card["ranking"]["evaluation"]["all"]},
+            "recommender_objects_mb": card["object_sizes_mb"],
         },
         "ratios": {"etl_to_read_baseline": round(etl["seconds"] / baseline["seconds"], 2),
                    "etl_peak_rss_to_read_baseline": round(etl["peak_rss_mb"] / baseline["peak_rss_mb"], 2)},
@@ -122,15 +126,21 @@ def main() -> int:
     print(f"read baseline {baseline['seconds']} s / {baseline['peak_rss_mb']} MB; "
           f"ETL without training {etl['seconds']} s / {etl['peak_rss_mb']} MB (exit {etl['exit_code']})")
     if result["training"]:
-        print(f"training {result['training']['train_seconds']} s (final fit {result['training']['final_fit_seconds']} s)")
+        ranking = result["training"]["ranking"]
+        print(f"training {result['training']['train_seconds']} s (final fit {result['training']['final_fit_seconds']} s); "
+              f"ranking model {ranking['train_seconds']} s (final fit {ranking['final_fit_seconds']} s); "
+              f"recommender objects {result['training']['recommender_objects_mb']} MB")
     print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0 if etl["exit_code"] == 0 and (full is None or full["exit_code"] == 0) else 1
 
 
 def model_card(env: dict) -> dict:
+    """The live release's recommender model card, with the sizes of the recommender function's objects."""
     code = ("import json; from streamlens.config import get_settings; from streamlens.storage import ObjectStore;"
             "from streamlens.release import read_manifest, object_key; s=get_settings(); st=ObjectStore.from_settings(s);"
-            "m=read_manifest(st,s); print(st.get(object_key(m,'models/recommender/model_card.json')).decode())")
+            "m=read_manifest(st,s); card=json.loads(st.get(object_key(m,'models/recommender/model_card.json')));"
+            "card['object_sizes_mb']={n: round(m['objects'][n]['size']/2**20, 1) for n in "
+            "('models/recommender/model.npz', 'slices/recommender/bundle.npz')}; print(json.dumps(card))")
     return json.loads(subprocess.run([PY, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
                                      check=True).stdout)
 

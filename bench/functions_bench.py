@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from etl_bench import free_port, prepare_data  # noqa: E402
 
@@ -62,7 +64,7 @@ sys.path.insert(0, sys.argv[3])
 from functions_bench import http_event
 name, requests = sys.argv[1], json.loads(sys.argv[2])
 handler = load_handler(name).handler
-events = [http_event(path, params) for path, params in requests]
+events = [http_event(path, params, *body) for path, params, *body in requests]
 for event in events:
     assert handler(event)["statusCode"] == 200
 samples = []
@@ -125,13 +127,18 @@ print(json.dumps(samples))
 """
 
 
-def http_event(path: str, params: dict) -> dict:
+def http_event(path: str, params: dict, body: dict | None = None) -> dict:
+    """An HTTP API event: a GET, or a POST of a JSON body."""
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
-            "headers": {"host": "bench"}, "queryStringParameters": {k: str(v) for k, v in params.items()} or None,
-            "requestContext": {"http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
-                                        "sourceIp": "127.0.0.1", "userAgent": "bench"}, "requestId": "b",
-                               "stage": "$default"}, "isBase64Encoded": False}
+    event = {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+             "headers": {"host": "bench"}, "queryStringParameters": {k: str(v) for k, v in params.items()} or None,
+             "requestContext": {"http": {"method": "GET" if body is None else "POST", "path": path,
+                                         "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+                                "requestId": "b", "stage": "$default"}, "isBase64Encoded": False}
+    if body is not None:
+        event["body"] = json.dumps(body)
+        event["headers"]["content-type"] = "application/json"
+    return event
 
 
 def percentiles(samples_ns: list[int]) -> dict:
@@ -189,6 +196,11 @@ def main() -> int:
                 entry["ratio_naive_to_ours_p50"] = round(entry["naive_dataframe"]["p50_ms"] / entry["warm"]["p50_ms"], 1)
             results[name] = entry
             print(name, json.dumps(entry), flush=True)
+        for label, requests in recommender_variants(folder).items():
+            results[f"recommender: {label}"] = {"warm": percentiles(
+                run(WARM, "recommender", json.dumps(requests), str(REPO / "bench"), env=env))}
+            print(label, json.dumps(results[f"recommender: {label}"]), flush=True)
+        results["recommender_objects_mb"] = object_sizes(env)
     finally:
         s3.terminate()
         s3.wait()
@@ -202,6 +214,36 @@ def main() -> int:
     results_file.write_text(json.dumps(out, indent=1))
     print(f"wrote {results_file.relative_to(REPO)}")
     return 0
+
+
+def recommender_variants(folder: Path) -> dict[str, list]:
+    """Top-10 for users across the activity range, with filters, and for visitors' ratings (POST)."""
+    import pandas as pd
+
+    first = pd.read_csv(sorted((folder / "streaming" / "ratings").glob("*.csv"))[0])
+    counts = first["userId"].value_counts()
+    spread = [int(counts.index[int(q * (len(counts) - 1))]) for q in np.linspace(0, 1, 50)]
+    titles = first["movieId"][first["movieId"].str.match(r"^[adhn]s\d+$")].drop_duplicates().head(500).tolist()
+    visitors = [{"ratings": [{"title_id": t, "rating": 4.5} for t in titles[k:k + size]], "n": 10}
+                for k, size in ((0, 5), (5, 20), (25, 100), (0, 500))]
+    return {
+        "top-10 of 50 users from the most to the least active": [[f"/users/{u}/recommendations", {"n": 10}]
+                                                                 for u in spread],
+        "top-10 with filters (kids; movies 2010-2020 on netflix)": [
+            [f"/users/{u}/recommendations", params] for u in spread[::5]
+            for params in ({"n": 10, "max_maturity": "kids"},
+                           {"n": 10, "platform": "n", "type": "movie", "year_min": 2010, "year_max": 2020})],
+        "POST /recommendations (5, 20, 100 and 500 ratings)": [["/recommendations", {}, v] for v in visitors],
+    }
+
+
+def object_sizes(env: dict) -> dict:
+    code = ("import json; from streamlens.config import get_settings; from streamlens.storage import ObjectStore;"
+            "from streamlens.release import read_manifest; s=get_settings(); m=read_manifest(ObjectStore.from_settings(s), s);"
+            "print(json.dumps({n: round(m['objects'][n]['size']/2**20, 1) for n in "
+            "('models/recommender/model.npz', 'slices/recommender/bundle.npz')}))")
+    return json.loads(subprocess.run([PY, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
+                                     check=True).stdout)
 
 
 def top_user(folder: Path) -> int:

@@ -32,8 +32,10 @@ PARAMS = {"factors": 16, "regularization": 1.0, "alpha": 1.0}
 
 
 @pytest.fixture
-def published(s3_env, sample_data_dir):
-    """surprise's SVD and implicit's ALS trained here on the raw ratings files, exported and published."""
+def published(s3_env, sample_data_dir, monkeypatch):
+    """surprise's SVD and implicit's ALS trained here on the raw ratings files, exported and published.
+    Users with more than 100 ratings get their A^-1 precomputed (500 in production), so both paths are tested."""
+    monkeypatch.setattr("streamlens.recommend.HEAVY_USER_RATINGS", 100)
     settings, store = s3_env
     titles = clean_catalogs(read_catalog_frames(DataSource(str(sample_data_dir))), QualityReport("c"))
     raw = pd.concat(pd.read_csv(f) for f in sorted(glob.glob(str(sample_data_dir / "streaming/ratings/*.csv"))))
@@ -119,6 +121,21 @@ def test_because_you_rated_is_implicit_explain(published):
     for item in body["items"]:
         _, contributions, _ = als.explain(row, matrix, int(np.flatnonzero(titles["id"] == item["title_id"])[0]))
         assert item["because_you_rated"]["title_id"] == titles["id"].iloc[contributions[0][0]]
+
+
+def test_a_stored_inverse_gives_the_same_ranking_as_the_fold_in(published):
+    from streamlens.combined_app import load_handler as load
+
+    recommender = load("recommender").recommender()
+    counts = published["raw"]["userId"].value_counts()
+    heavy = [int(u) for u in counts.index[counts > 100][:5]]
+    assert heavy and len(recommender.heavy_users) == int((counts > 100).sum())
+    for user in heavy:
+        stored = recommender.user(user)
+        plain = recommender.ranking.fold_in(stored.items, stored.confidence / recommender.ranking.alpha)
+        assert np.abs(stored.scores() - plain.scores()).max() < 1e-5
+        targets = np.argsort(-plain.scores())[:10]
+        assert stored.because(targets).tolist() == plain.because(targets).tolist()
 
 
 def test_visitor_fold_in_reproduces_the_users_list(published):

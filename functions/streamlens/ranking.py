@@ -16,8 +16,8 @@ title j to it is c_j y_j^T A^-1 y_i (implicit's `explain`), which names the
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -50,22 +50,26 @@ class RankingModel:
         a = self._base + (y.T * (c - 1.0)) @ y
         return a, y.T @ c, c
 
-    def user_factors(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        a, b, _ = self.system(items, ratings)
-        return np.linalg.solve(a, b)
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray, inverse: np.ndarray | None = None) -> "FoldedUser":
+        """A user who rated `items` (positions) with `ratings`. `inverse`: A^-1 when precomputed (the ETL
+        stores it for users with many ratings, whose A costs k x f^2 to build)."""
+        c = confidence(ratings, self.alpha)
+        b = self._y64[items].T @ c
+        if inverse is not None:
+            solve = inverse.astype(np.float64).__matmul__
+        else:
+            a, _, _ = self.system(items, ratings)
+            solve = lambda rhs: np.linalg.solve(a, rhs)   # noqa: E731
+        return FoldedUser(self, np.asarray(items), c, solve(b), solve)
+
+    def inverse(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(self.system(items, ratings)[0])
 
     def scores(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Every title's score for a user who rated `items` (catalog positions) with `ratings`."""
         if len(items) == 0:
             return np.zeros(self.n_items)
-        return self._y64 @ self.user_factors(items, ratings)
-
-    def because(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """For each target title, the position in `items` of the rated title that contributed most."""
-        a, _, c = self.system(items, ratings)
-        weighted = np.linalg.solve(a, self._y64[targets].T)           # f x targets: A^-1 y_i
-        contributions = (self._y64[items] * c[:, None]) @ weighted     # rated x targets
-        return np.argmax(contributions, axis=0)
+        return self.fold_in(items, ratings).scores()
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"rank_item_factors": self.item_factors.astype(np.float32),
@@ -76,10 +80,23 @@ class RankingModel:
         return cls(item_factors=arrays["rank_item_factors"], regularization=float(arrays["rank_regularization"]),
                    alpha=float(arrays["rank_alpha"]))
 
-    def to_npz(self) -> bytes:
-        buffer = io.BytesIO()
-        np.savez(buffer, **self.to_arrays())
-        return buffer.getvalue()
+
+@dataclass
+class FoldedUser:
+    model: RankingModel
+    items: np.ndarray
+    confidence: np.ndarray
+    factors: np.ndarray
+    solve: Callable[[np.ndarray], np.ndarray]      # rhs -> A^-1 rhs
+
+    def scores(self) -> np.ndarray:
+        return self.model._y64 @ self.factors
+
+    def because(self, targets: np.ndarray) -> np.ndarray:
+        """For each target title, the position in `items` of the rated title that contributed most."""
+        y = self.model._y64
+        contributions = (y[self.items] * self.confidence[:, None]) @ self.solve(y[targets].T)   # rated x targets
+        return np.argmax(contributions, axis=0)
 
 
 def top_positions(scores: np.ndarray, n: int, excluded: np.ndarray | None = None,

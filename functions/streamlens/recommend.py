@@ -23,10 +23,11 @@ from .errors import BadParameter, NotFound
 from .factor_model import FactorModel
 from .maturity import FAMILIES, level
 from .queries import platform_name
-from .ranking import RankingModel, top_positions
+from .ranking import FoldedUser, RankingModel, top_positions
 
 COLD_START_MIN_RATINGS = 20
 RECOMMEND_TOP_K = 100
+HEAVY_USER_RATINGS = 500     # above this, a user's A^-1 is precomputed (building A costs k x f^2 per request)
 TYPES = ("movie", "tv show")
 MAX_VISITOR_RATINGS = 500
 RATING_VALUES = "0.5 to 5 in half stars"
@@ -72,13 +73,18 @@ def build_bundle(catalog_ids: np.ndarray, titles: np.ndarray, platforms: np.ndar
     indptr = np.zeros(len(model.user_ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(users, minlength=len(model.user_ids)), out=indptr[1:])
     item_type = np.uint16 if len(catalog_ids) <= np.iinfo(np.uint16).max else np.int32
+    items_sorted, values_sorted = np.asarray(rating_items)[order], np.asarray(rating_values)[order]
+    heavy = np.flatnonzero(np.diff(indptr) > HEAVY_USER_RATINGS).astype(np.int32)
+    inverses = np.stack([ranking.inverse(items_sorted[indptr[u]:indptr[u + 1]], values_sorted[indptr[u]:indptr[u + 1]])
+                         for u in heavy]).astype(np.float32) if len(heavy) else \
+        np.zeros((0, ranking.item_factors.shape[1], ranking.item_factors.shape[1]), dtype=np.float32)
     buffer = io.BytesIO()
     np.savez(   # uncompressed: these arrays hardly compress, and inflating them would dominate a cold start
         buffer, catalog_ids=catalog_ids.astype(str), titles=titles.astype(str), platforms=platforms.astype(str),
         types=np.asarray(types).astype(str), maturity=np.asarray([level(f) for f in maturity], dtype=np.int8),
         years=np.asarray(years, dtype=np.int16), model_to_catalog=model_to_catalog, rated_indptr=indptr,
-        rated_items=np.asarray(rating_items)[order].astype(item_type),
-        rated_halves=np.round(np.asarray(rating_values)[order] * 2).astype(np.uint8),
+        rated_items=items_sorted.astype(item_type), rated_halves=np.round(values_sorted * 2).astype(np.uint8),
+        heavy_users=heavy, heavy_inverse=inverses,
         scores=scores.astype(np.float64), counts=counts.astype(np.int64),
         cold_start_min_ratings=np.int64(min_ratings), **ranking.to_arrays(),
     )
@@ -99,6 +105,8 @@ class Recommender:
     rated_indptr: np.ndarray
     rated_items: np.ndarray
     rated_halves: np.ndarray
+    heavy_users: np.ndarray        # sorted user indices whose A^-1 is stored
+    heavy_inverse: np.ndarray
     scores: np.ndarray
     counts: np.ndarray
     cold_start_min_ratings: int
@@ -154,39 +162,41 @@ class Recommender:
             self._masks[filters] = mask
         return self._masks[filters]
 
-    def history(self, user_id: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """The user's rated titles (catalog positions) and ratings; None for a user with no ratings."""
+    def user(self, user_id: int) -> FoldedUser | None:
+        """The user's ratings folded into the ranking model; None for a user with no ratings."""
         u = self.model.user_index.get(user_id)
         if u is None:
             return None
         span = slice(self.rated_indptr[u], self.rated_indptr[u + 1])
-        return self.rated_items[span].astype(np.int64), self.rated_halves[span] / 2.0
+        k = np.searchsorted(self.heavy_users, u)
+        inverse = self.heavy_inverse[k] if k < len(self.heavy_users) and self.heavy_users[k] == u else None
+        return self.ranking.fold_in(self.rated_items[span].astype(np.int64), self.rated_halves[span] / 2.0, inverse)
 
     def predict(self, user_id: int, title_id: str, threshold: float) -> dict:
         k = self.position(title_id)
         est = self.model.estimate(user_id, str(self.catalog_ids[k]))
-        rated = self.history(user_id)
-        already = rated is not None and bool(np.isin(k, rated[0]))
+        rated = self.user(user_id)
+        already = rated is not None and bool(np.isin(k, rated.items))
         rank = None if already else self._rank_on_platform(k, rated)
         return {"user_id": user_id, **self.describe(k), "predicted_rating": round(est, 4), "threshold": threshold,
                 "recommend": rank is not None and rank <= RECOMMEND_TOP_K, "rank_on_platform": rank,
                 "already_rated": already, "cold_start": rated is None}
 
-    def _rank_on_platform(self, k: int, rated: tuple[np.ndarray, np.ndarray] | None) -> int:
+    def _rank_on_platform(self, k: int, rated: FoldedUser | None) -> int:
         """1-based place of title k in the user's ranking of the unrated titles of its platform."""
-        scores = self._cold.copy() if rated is None else self.ranking.scores(*rated)
+        scores = self._cold.copy() if rated is None else rated.scores()
         if rated is not None:
-            scores[rated[0]] = -np.inf
+            scores[rated.items] = -np.inf
         peers = self.platforms == self.platforms[k]
         ahead = peers & ((scores > scores[k]) | ((scores == scores[k]) & (self.catalog_ids < self.catalog_ids[k])))
         return int(ahead.sum()) + 1
 
     def top_n(self, user_id: int, n: int, filters: Filters = Filters()) -> dict:
-        rated = self.history(user_id)
+        rated = self.user(user_id)
         head = {"user_id": user_id, **filters.describe(), "n": n}
         if rated is None:
             return {**head, **self._cold_start(n, filters, f"user {user_id} has no ratings yet")}
-        return {**head, "cold_start": False, "items": self._ranked(*rated, n, filters)}
+        return {**head, "cold_start": False, "items": self._ranked(rated, n, filters)}
 
     def for_ratings(self, ratings: list[tuple[str, float]], n: int, filters: Filters = Filters()) -> dict:
         """A visitor's top-n from a few ratings, folded into the model at once (nothing is stored)."""
@@ -202,14 +212,14 @@ class Recommender:
                                "each title once")
         values = np.asarray([r for _, r in ratings], dtype=np.float64)
         return {**filters.describe(), "n": n, "rated": len(items), "cold_start": False,
-                "items": self._ranked(items, values, n, filters)}
+                "items": self._ranked(self.ranking.fold_in(items, values), n, filters)}
 
-    def _ranked(self, items: np.ndarray, values: np.ndarray, n: int, filters: Filters) -> list[dict]:
-        scores = self.ranking.scores(items, values)
-        best = top_positions(scores, n, items, self.allowed(filters), self.catalog_ids)
-        because = self.ranking.because(items, values, best) if len(best) else []
+    def _ranked(self, user: FoldedUser, n: int, filters: Filters) -> list[dict]:
+        scores = user.scores()
+        best = top_positions(scores, n, user.items, self.allowed(filters), self.catalog_ids)
+        because = user.because(best) if len(best) else []
         return [{**self.describe(int(i)), "score": round(float(scores[i]), 4),
-                 "because_you_rated": self.describe(int(items[j]))} for i, j in zip(best, because)]
+                 "because_you_rated": self.describe(int(user.items[j]))} for i, j in zip(best, because)]
 
     def _cold_start(self, n: int, filters: Filters, why: str) -> dict:
         best = top_positions(self._cold, n, None, self.allowed(filters), self.catalog_ids)
