@@ -52,7 +52,8 @@ def ratings_small(path: Path) -> dict:
     items, ids = pd.factorize(frame["movieId"])
     t0 = time.perf_counter()
     result = train_ranker(frame["userId"].to_numpy(), items, frame["rating"].to_numpy(), len(ids),
-                          RankConfig(svd_params=SVD_PARAMS), tie_key=ids.astype(str).to_numpy(), final_fit=False)
+                          RankConfig(svd_params=SVD_PARAMS, eval_max_users=3_000), tie_key=ids.astype(str).to_numpy(),
+                          final_fit=False)
     card = {**result.card, "seconds": round(time.perf_counter() - t0, 1)}
     split = make_split(frame["userId"].to_numpy(), items, frame["rating"].to_numpy(), len(ids), 0.2, 42)
     t0 = time.perf_counter()
@@ -79,7 +80,8 @@ def generated(shared: Path, n_ratings: int, n_users: int) -> dict:
     t0 = time.perf_counter()
     result = train_ranker(ratings["user"].to_numpy(), ratings["item"].to_numpy(), ratings["rating"].to_numpy(),
                           len(titles), RankConfig(svd_params={"n_factors": 50, "n_epochs": 20, "lr_all": 0.01,
-                                                              "reg_all": 0.1}),
+                                                              "reg_all": 0.1},
+                                                  eval_max_ratings=2_000_000, eval_max_users=3_000),
                           tie_key=titles["id"].to_numpy(), groups=titles["platform"].astype(str).to_numpy(),
                           neighbours=neighbours.index, similarity=neighbours.score, final_fit=False)
     return {**result.card, "ratings": int(len(ratings)), "users": n_users, "titles": int(len(titles)),

@@ -75,9 +75,11 @@ def build_bundle(catalog_ids: np.ndarray, titles: np.ndarray, platforms: np.ndar
     item_type = np.uint16 if len(catalog_ids) <= np.iinfo(np.uint16).max else np.int32
     items_sorted, values_sorted = np.asarray(rating_items)[order], np.asarray(rating_values)[order]
     heavy = np.flatnonzero(np.diff(indptr) > HEAVY_USER_RATINGS).astype(np.int32)
-    inverses = np.stack([ranking.inverse(items_sorted[indptr[u]:indptr[u + 1]], values_sorted[indptr[u]:indptr[u + 1]])
-                         for u in heavy]).astype(np.float32) if len(heavy) else \
-        np.zeros((0, ranking.item_factors.shape[1], ranking.item_factors.shape[1]), dtype=np.float32)
+    factors = ranking.item_factors.shape[1]
+    inverses = np.zeros((len(heavy), factors, factors), dtype=np.float32)
+    for row, u in enumerate(heavy):
+        span = slice(indptr[u], indptr[u + 1])
+        inverses[row] = ranking.inverse(items_sorted[span], values_sorted[span])
     buffer = io.BytesIO()
     np.savez(   # uncompressed: these arrays hardly compress, and inflating them would dominate a cold start
         buffer, catalog_ids=catalog_ids.astype(str), titles=titles.astype(str), platforms=platforms.astype(str),
