@@ -104,10 +104,11 @@ def _ranking_section(page: Page, card: dict, prefix: str) -> None:
                   f"precision {rule['svd_threshold_rule']['precision']:.1%}, but disagree with the ranking.")
     if "new_titles" in ranking:
         new = ranking["new_titles"]
-        page.text(f"New titles: {new['held_out_titles']:,} titles held out of training entirely and given factors "
-                  f"from their content neighbours reach the top 10 of {new['recall_at_10']:.1%} of the users who "
-                  f"liked them (top 100: {new['recall_at_100']:.1%}; chance {new['chance_at_10']:.2%} and "
-                  f"{new['chance_at_100']:.2%}); without the content path they are never ranked.")
+        page.text(f"New titles: {new['held_out_titles']:,} titles were held out of training entirely and given "
+                  f"factors from their content neighbours; of those a user rated {protocol['threshold']:g} or "
+                  f"more, {new['recall_at_10']:.1%} reach the user's top 10 and {new['recall_at_100']:.1%} the top "
+                  f"100 (chance {new['chance_at_10']:.2%} and {new['chance_at_100']:.2%}; "
+                  f"{new['users']:,} users); without the content path they are never ranked.")
 
 
 def _similar_section(page: Page, card: dict) -> None:

@@ -26,9 +26,9 @@ from .movie_slices import build_movie_slices
 from .movies import clean_movies, movie_ratings
 from .progress import Progress
 from .quality import QualityReport
+from .ranker import train_ranker
 from .ratings import clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
-from .ranker import train_ranker
 from .similar_catalogs import movies_similar, streaming_similar
 from .similar_titles import Neighbours
 from .slices import build_slices, title_index

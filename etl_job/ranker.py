@@ -240,6 +240,7 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
                             "confidence": "alpha x rating", "iterations": config.iterations,
                             "protocol": {"test_share": config.test_share, "seed": config.seed, "k": config.k,
                                          "relevant": f"held-out rating >= {config.threshold:g}",
+                                         "threshold": config.threshold,
                                          "ranked": "every title the user did not rate in the training part",
                                          "sample_ratings": int(sample.sum()), "sampled": bool(not sample.all()),
                                          "max_users_ranked": config.eval_max_users}}

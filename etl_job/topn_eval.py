@@ -105,13 +105,11 @@ def evaluate_topn(split: Split, scorers: dict[str, Scorer], k: int, threshold: f
                 acc["ndcg"].append((hits * discount[:len(hits)]).sum() / discount[:min(k, relevant.size)].sum())
                 acc["hit"].append(bool(hits.any()))
                 acc["seen"].update(top.tolist())
+    mean = lambda values: round(float(np.mean(values)), 4) if values else None   # noqa: E731
     for name, mask in allowed.items():
         n_candidates = split.n_items if mask is None else int(mask.sum())
-        out[name] = {s: {"precision": round(float(np.mean(a["precision"])), 4) if a["precision"] else None,
-                         "recall": round(float(np.mean(a["recall"])), 4) if a["recall"] else None,
-                         "ndcg": round(float(np.mean(a["ndcg"])), 4) if a["ndcg"] else None,
-                         "hit_rate": round(float(np.mean(a["hit"])), 4) if a["hit"] else None,
-                         "coverage": round(len(a["seen"]) / max(1, n_candidates), 4),
+        out[name] = {s: {"precision": mean(a["precision"]), "recall": mean(a["recall"]), "ndcg": mean(a["ndcg"]),
+                         "hit_rate": mean(a["hit"]), "coverage": round(len(a["seen"]) / max(1, n_candidates), 4),
                          "users": len(a["precision"])}
                      for s, a in per_filter[name].items()}
     return out

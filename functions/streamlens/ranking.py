@@ -7,11 +7,11 @@ at request time, exactly as implicit's `recalculate_user` does,
 
     x_u = (YtY + reg I + sum_j (c_j - 1) y_j y_j^T)^-1  sum_j c_j y_j
 
-so a stored user, a new visitor's few ratings and a rating given a second ago
-all go through one formula, and nothing about a user is stored but what
-they rated. The score of title i is y_i . x_u; the contribution of a rated
-title j to it is c_j y_j^T A^-1 y_i (implicit's `explain`), which names the
-`because_you_rated` title.
+so a user of the release and a new visitor's few ratings go through one
+formula and no user factors are stored (for users with many ratings the
+release keeps A^-1, which costs k x f^2 to build). The score of title i is
+y_i . x_u; the contribution of a rated title j to it is c_j y_j^T A^-1 y_i
+(implicit's `explain`), which names the `because_you_rated` title.
 """
 
 from __future__ import annotations

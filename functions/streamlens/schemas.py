@@ -67,15 +67,15 @@ class Actor(BaseModel):
 
 
 class Prediction(BaseModel):
-    model_config = _example(user_id=42, title_id="ns2544", title="unbreakable kimmy schmidt: kimmy vs. the reverend",
-                            platform="netflix", predicted_rating=3.87, threshold=3.5, recommend=True,
-                            rank_on_platform=37, already_rated=False, cold_start=False)
+    model_config = _example(user_id=42, title_id="ns1", title="dick johnson is dead", platform="netflix",
+                            predicted_rating=3.5995, threshold=3.5, recommend=False, rank_on_platform=5674,
+                            already_rated=False, cold_start=False)
     user_id: int
     title_id: str
     title: str
     platform: str
     predicted_rating: float = Field(description="the SVD's predicted rating (0.5..5)")
-    threshold: float
+    threshold: float = Field(description="the rating that counts as liked (STREAMLENS_RECOMMEND_THRESHOLD)")
     recommend: bool = Field(description="true when the title is in the user's top 100 among the unrated titles of "
                                         "its platform, by the ranking model: the same ranking as the top-n routes")
     rank_on_platform: int | None = Field(None, description="1-based place in that ranking (none if already rated)")
