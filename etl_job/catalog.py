@@ -153,6 +153,21 @@ def _repair_lists(frame: pd.DataFrame, platform: Platform, report: QualityReport
         frame[column] = tidy
 
 
+def _repair_movie_with_seasons(frame: pd.DataFrame, durations: pd.Series, platform: Platform,
+                               report: QualityReport) -> None:
+    """A movie cannot have seasons: a row typed Movie whose duration is in seasons is a series (the 62
+    Hulu rows, `Yashahime`, `Harrow`, `Good Morning America`...: genres and descriptions agree), so the
+    unit decides the type. A TV show measured in minutes stays a reject: a special can be either."""
+    unit = durations.map(lambda d: d[1] if d else None)
+    series = (frame["type"].str.lower() == "movie") & (unit == "season")
+    if series.any():
+        report.repaired(platform.name, "movie_with_seasons_is_a_tv_show", int(series.sum()), [
+            {"show_id": s, "field": "type", "before": t, "after": "TV Show", "duration": d}
+            for s, t, d in zip(frame.loc[series, "show_id"], frame.loc[series, "type"], frame.loc[series, "duration"])
+        ][:3])
+        frame.loc[series, "type"] = "TV Show"
+
+
 def _reject_reasons(frame: pd.DataFrame, durations: pd.Series, dates: pd.Series) -> pd.Series:
     """One '; '-joined reason string per row, empty where the row is good."""
     this_year = date.today().year
@@ -162,12 +177,13 @@ def _reject_reasons(frame: pd.DataFrame, durations: pd.Series, dates: pd.Series)
     unit = durations.map(lambda d: d[1] if d else None)
     checks = {
         "missing_show_id": frame["show_id"] == "",
-        "duplicate_show_id": (frame["show_id"] != "") & frame["show_id"].duplicated(keep="first"),
+        # on the final id (lowercased), so that 's1' and 'S1' cannot both become 'ns1'
+        "duplicate_show_id": (frame["show_id"] != "") & frame["show_id"].str.lower().duplicated(keep="first"),
         "missing_title": frame["title"] == "",
         "bad_type": ~kind.isin(VALID_TYPES),
         "bad_release_year": year.isna() | (year < MIN_YEAR) | (year > this_year + 1),
         "bad_duration": (frame["duration"] != "") & durations.isna(),
-        "type_duration_conflict": ((kind == "movie") & (unit == "season")) | ((kind == "tv show") & (unit == "min")),
+        "type_duration_conflict": (kind == "tv show") & (unit == "min"),
         "bad_date_added": (frame["date_added"] != "") & dates.isna(),
     }
     return join_reasons(checks, frame.index)
@@ -186,6 +202,7 @@ def clean_platform(raw: pd.DataFrame, platform: Platform, report: QualityReport)
     dates = frame["date_added"].map(iso_dates)
     durations = frame["duration"].map(lambda v: parse_duration(v) if v else None)
 
+    _repair_movie_with_seasons(frame, durations, platform, report)
     reasons = _reject_reasons(frame, durations, dates)
     bad = reasons != ""
     report.rejected(platform.name, reasons[bad], raw.loc[bad, RAW_COLUMNS].fillna(""), _describe)

@@ -44,8 +44,10 @@ def build_movie_slices(movies: pd.DataFrame) -> dict[str, dict]:
     by_date = movies.rename(columns={"return": "return_"})
     for key, (name, rows) in _group_by_names(movies, "directors").items():
         films = by_date.iloc[rows].sort_values(["release_date", "id"])
-        directors[key] = {"name": name, "total_return": round(float(returns[rows].sum()), 4), "movies": [
-            {"title": f.title, "release_date": f.release_date, "return": round(float(f.return_), 4),
+        # returns are served as computed (a real 9.4e-7 rounded to 4 places would read as 0, "no budget");
+        # only the message sentence rounds
+        directors[key] = {"name": name, "total_return": float(returns[rows].sum()), "movies": [
+            {"title": f.title, "release_date": f.release_date, "return": float(f.return_),
              "budget": _money(f.budget), "revenue": _money(f.revenue)} for f in films.itertuples()]}
     return {
         "peliculas_idioma": {"answers": {k: int(v) for k, v in languages.items() if k}},

@@ -224,7 +224,7 @@ def _inject_defects(code: str, rows: list[dict[str, str]]) -> None:
     if code == "h":
         for r in rows:
             r["cast"] = ""                                        # a whole column empty on one platform
-        movie(4)["rating"], movie(4)["duration"] = "2 Seasons", ""          # reject: movie with seasons
+        movie(4)["rating"], movie(4)["duration"] = "2 Seasons", ""          # repair: a "movie" with seasons
         movie(5)["director"] = movie(5)["description"]                    # description in director column
         movie(6)["duration"] = ""                                          # missing, unrecoverable duration
     if code == "a":
@@ -235,6 +235,7 @@ def _inject_defects(code: str, rows: list[dict[str, str]]) -> None:
     rows[-3]["release_year"] = "20x1"                              # reject: bad year
     show(2)["duration"] = "45 min"                                 # reject: show measured in minutes
     rows.append(dict(rows[10]))                                    # reject: duplicate show_id
+    rows.append({**rows[11], "show_id": rows[11]["show_id"].upper()})   # reject: the same id in capitals
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Path:

@@ -24,9 +24,10 @@ def shifted(row) -> bool:
     return row["duration"].strip() == "" and bool(DURATION.match(row["rating"].strip()))
 
 
-def usable(row) -> bool:
-    """Every real row survives cleaning except a Movie whose shifted duration is in seasons."""
-    return not (shifted(row) and row["type"] == "Movie" and "Season" in row["rating"])
+def is_movie(row) -> bool:
+    """Typed Movie and not measured in seasons: a movie cannot have seasons, so those are series."""
+    d = duration(row)
+    return row["type"] == "Movie" and not (d and d[1] == "season")
 
 
 def duration(row):
@@ -41,7 +42,7 @@ def max_duration(raw_rows, code=None, year=None, unit="min"):
             continue
         for r in rows:
             d = duration(r)
-            if not usable(r) or not d or d[1] != unit or (year and int(r["release_year"]) != year):
+            if not d or d[1] != unit or (year and int(r["release_year"]) != year):
                 continue
             candidate = (-d[0], norm(r["title"]), c + r["show_id"])
             best = candidate if best is None or candidate < best else best
@@ -49,13 +50,13 @@ def max_duration(raw_rows, code=None, year=None, unit="min"):
 
 
 def movie_count(raw_rows, code) -> int:
-    return sum(r["type"] == "Movie" and usable(r) for r in raw_rows[code])
+    return sum(is_movie(r) for r in raw_rows[code])
 
 
 def top_actors(raw_rows, code, year=None):
     counts = Counter()
     for r in raw_rows[code]:
-        if usable(r) and (year is None or int(r["release_year"]) == year):
+        if year is None or int(r["release_year"]) == year:
             counts.update({norm(n) for n in r["cast"].split(",") if norm(n) and not n.strip().isdigit()})
     if not counts:
         return None
@@ -66,7 +67,7 @@ def top_actors(raw_rows, code, year=None):
 
 def score_count(raw_rows, scores: dict, code, year, threshold) -> int:
     return sum(1 for r in raw_rows[code]
-               if r["type"] == "Movie" and usable(r) and int(r["release_year"]) == year
+               if is_movie(r) and int(r["release_year"]) == year
                and scores.get(code + r["show_id"], float("nan")) > threshold)
 
 

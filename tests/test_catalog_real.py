@@ -29,26 +29,26 @@ def _shifted(row) -> bool:
     return row["duration"].strip() == "" and bool(DURATION.match(row["rating"].strip()))
 
 
-def _conflict(row) -> bool:
-    return _shifted(row) and row["type"] == "Movie" and "Season" in row["rating"]
+def _movie_with_seasons(row) -> bool:
+    """Typed Movie, with a duration in seasons (shifted into the rating column on the real files)."""
+    text = row["duration"].strip() or (row["rating"].strip() if _shifted(row) else "")
+    return row["type"] == "Movie" and "Season" in text
 
 
 def _kept(raw_rows):
     for code, rows in raw_rows.items():
         for row in rows:
-            if not _conflict(row):
-                yield code, row
+            yield code, row
 
 
-def test_rows_in_equal_rows_out_plus_rejects(cleaned, raw_rows):
+def test_every_real_row_is_kept(cleaned, raw_rows):
     titles, report = cleaned
     for code, rows in raw_rows.items():
         name = BY_CODE[code].name
-        rejected = sum(_conflict(r) for r in rows)
         assert report.rows_in[name] == len(rows)
-        assert report.rows_out[name] == len(rows) - rejected
-        assert (titles["platform"] == name).sum() == len(rows) - rejected
-    assert report.total_rejected == sum(_conflict(r) for rows in raw_rows.values() for r in rows)
+        assert report.rows_out[name] == len(rows)
+        assert (titles["platform"] == name).sum() == len(rows)
+    assert report.total_rejected == 0
 
 
 def test_id_is_platform_letter_plus_show_id(cleaned, raw_rows):
@@ -117,20 +117,22 @@ def test_repairs_and_rejects_are_reported(cleaned, raw_rows):
         assert report.repairs[name].get("date_added_stray_spaces", 0) == padded
         copies = sum(r["director"] != "" and r["director"] == r["description"] for r in rows)
         assert report.repairs[name].get("description_in_director_column", 0) == copies
-        conflicts = sum(_conflict(r) for r in rows)
-        assert report.rejects.get(name, {}).get("type_duration_conflict", 0) == conflicts
+        series = sum(_movie_with_seasons(r) for r in rows)
+        assert report.repairs[name].get("movie_with_seasons_is_a_tv_show", 0) == series
     assert report.repairs["hulu"]["duration_in_rating_column"] == 292
-    assert report.rejects["hulu"]["type_duration_conflict"] == 62
+    assert report.repairs["hulu"]["movie_with_seasons_is_a_tv_show"] == 62
     assert report.repairs["netflix"]["duration_in_rating_column"] == 3
-    assert report.examples["reject:type_duration_conflict"], "rejects need examples"
+    assert report.examples["repair:movie_with_seasons_is_a_tv_show"], "repairs need examples"
 
 
-def test_rejected_rows_are_kept_with_their_raw_values(cleaned, raw_rows):
-    _, report = cleaned
+def test_movies_with_seasons_are_kept_as_tv_shows(cleaned, raw_rows):
+    titles, report = cleaned
+    series = [BY_CODE["h"].code + r["show_id"] for r in raw_rows["h"] if _movie_with_seasons(r)]
+    assert len(series) == 62
+    assert (titles.loc[series, "type"] == "tv show").all() and (titles.loc[series, "duration_type"] == "season").all()
+    assert "yashahime: princess half-demon" in set(titles.loc[series, "title"])
     rejects = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
-    expected = {(r["show_id"], r["title"], r["rating"]) for r in raw_rows["h"] if _conflict(r)}
-    assert set(zip(rejects["show_id"], rejects["title"], rejects["rating"])) == expected
-    assert set(rejects["reject_reason"]) == {"type_duration_conflict"}
+    assert rejects.empty
 
 
 def test_placeholder_people_are_removed(cleaned, raw_rows):
@@ -148,7 +150,7 @@ def test_placeholder_people_are_removed(cleaned, raw_rows):
 def test_movie_counts_per_platform(cleaned, raw_rows):
     titles, _ = cleaned
     for platform in PLATFORMS:
-        expected = sum(r["type"] == "Movie" and not _conflict(r) for r in raw_rows[platform.code])
+        expected = sum(r["type"] == "Movie" and not _movie_with_seasons(r) for r in raw_rows[platform.code])
         got = ((titles["platform"] == platform.name) & (titles["type"] == "movie")).sum()
         assert got == expected
     assert ((titles["platform"] == "netflix") & (titles["type"] == "movie")).sum() == 6131

@@ -61,6 +61,17 @@ def test_every_reject_reason_is_counted_and_kept():
     assert report.rows_in["netflix"] == 8 and report.rows_out["netflix"] == 1
 
 
+def test_a_movie_with_seasons_is_a_tv_show_and_ids_differing_in_case_are_duplicates():
+    out, report = _clean({}, {"type": "Movie", "duration": "3 Seasons"}, {"show_id": "S1"})
+    rows = out.set_index("id")
+    assert list(rows.index) == ["ns1", "ns2"]
+    assert (rows.loc["ns2", "type"], rows.loc["ns2", "duration_int"], rows.loc["ns2", "duration_type"]) == \
+        ("tv show", 3, "season")
+    assert report.repairs["netflix"]["movie_with_seasons_is_a_tv_show"] == 1
+    assert report.rejects["netflix"] == {"duplicate_show_id": 1}
+    assert report.rejected_rows()["show_id"].tolist() == ["S1"]
+
+
 def test_unambiguous_repairs():
     out, report = _clean(
         {"rating": "74 min", "duration": ""},                          # duration sat in the rating column
@@ -101,4 +112,5 @@ def test_sample_catalog_carries_every_defect(sample_data_dir):
     assert {"duration_in_rating_column", "description_in_director_column", "date_added_stray_spaces",
             "country_stray_commas", "cast_placeholder_name", "title_whitespace_or_invisible_chars"} <= repairs
     assert {"type_duration_conflict", "bad_date_added", "bad_release_year", "duplicate_show_id"} <= rejects
+    assert "movie_with_seasons_is_a_tv_show" in repairs
     assert any("cast column is empty" in note for note in report.notes)

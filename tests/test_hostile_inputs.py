@@ -68,3 +68,23 @@ def test_direct_invocations_that_are_too_big_or_malformed_are_refused(client):
         answer = handler(event, None)
         body = json.loads(answer["body"]) if "statusCode" in answer else answer
         assert body["error"]["type"] == "bad_parameter", label
+
+
+@pytest.mark.parametrize("name", ["get_max_duration", "get_score_count", "get_count_platform", "get_actor",
+                                  "recommender", "peliculas_idioma", "peliculas_duracion", "franquicia",
+                                  "peliculas_pais", "productoras_exitosas", "get_director", "recomendacion",
+                                  "similar", "titles", "reports"])
+def test_a_lone_surrogate_in_a_direct_invocation_is_a_400_never_an_exception(client, name):
+    handler = load_handler(name).handler
+    for event in ({"platform": "\ud800"}, {"q": "a\udfff"}, {"ratings": [{"title_id": "\ud800", "rating": 5}]}):
+        body = handler(event, None)
+        assert body["error"]["status"] == 400 and "lone surrogate" in body["error"]["message"], (name, body)
+        assert body["error"]["parameter"] == next(iter(event))
+
+
+@pytest.mark.parametrize("name, event, parameter", [("reports", {"name": ""}, "name"),
+                                                    ("reports", {"name": "  "}, "name"),
+                                                    ("titles", {"title_id": ""}, "title_id")])
+def test_empty_path_parameters_in_direct_invocations_are_a_400(client, name, event, parameter):
+    body = load_handler(name).handler(event, None)
+    assert body["error"]["status"] == 400 and body["error"]["parameter"] == parameter

@@ -103,8 +103,22 @@ def test_get_director(handlers, kept, shared_data):
     returns = [float(r or 0) / float(b) if float(b or 0) else 0.0 for r, b in zip(rows["revenue"], rows["budget"])]
     status, body = ask(handlers, "get_director", nombre_director=name.lower())
     assert status == 200 and body["name"] == name
-    assert body["total_return"] == pytest.approx(sum(returns), abs=1e-3)
+    assert body["total_return"] == pytest.approx(sum(returns), rel=1e-12)
     assert sorted(m["title"] for m in body["movies"]) == sorted(rows["title"])
+
+
+def test_a_tiny_return_is_served_as_computed_not_rounded_to_zero():
+    """Revenue 6 on a budget of 6.4 million (a row of the full file): 9.4e-7, which 4 decimals made 0."""
+    from etl_job.movie_slices import build_movie_slices
+
+    movies = pd.DataFrame({"id": [1, 2], "title": ["Tiny", "Zero"], "release_date": ["2000-01-01", "2001-01-01"],
+                           "release_year": [2000, 2001], "runtime": [90.0, 80.0], "original_language": ["en", "en"],
+                           "budget": [6.4e6, 0.0], "revenue": [6.0, 5.0], "return": [6 / 6.4e6, 0.0],
+                           "collection": [None, None], "countries": [[], []], "companies": [[], []],
+                           "directors": [["Jo Doe"], ["Jo Doe"]]})
+    answer = build_movie_slices(movies)["get_director"]["answers"]["jo doe"]
+    assert [m["return"] for m in answer["movies"]] == [6 / 6.4e6, 0.0]
+    assert answer["total_return"] == 6 / 6.4e6 != 0
 
 
 def test_unknown_names_suggest_the_closest_and_empty_is_a_400(handlers):

@@ -128,6 +128,23 @@ def test_a_cold_handler_answers_503_with_a_clear_message_when_s3_fails(s3_env, m
     assert response["statusCode"] == 503 and body["error"]["type"] == "unavailable"
     assert "cannot be read" in body["error"]["message"] and "Traceback" not in response["body"]
     assert handler({"platform": "n"}, None)["error"]["status"] == 503
+    for secret in ("amazonaws.com", store.bucket):   # the endpoint and the bucket name stay in the logs
+        assert secret not in response["body"], body
+
+
+@pytest.mark.parametrize("fault", S3_FAULTS)
+def test_the_reports_function_answers_503_when_s3_fails_on_an_uncached_report(s3_env, monkeypatch, fault):
+    settings, store = s3_env
+    writer = ReleaseWriter(store, settings)
+    writer.put("reports/model.html", b"<html>model</html>", "text/html")
+    writer.publish(inputs={})
+    handler = load_handler("reports").handler
+    assert handler({}, None)["reports"][0]["name"] == "model.html"      # the manifest is now warm
+    monkeypatch.setattr(store.__class__, "get", failing_get(fault))
+    response = handler(v2_event("/reports/model.html", {}), None)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 503 and body["error"]["type"] == "unavailable", body
+    assert "amazonaws.com" not in response["body"] and store.bucket not in response["body"]
 
 
 def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_dir, tmp_path, monkeypatch):

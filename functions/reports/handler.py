@@ -8,12 +8,13 @@ API Gateway's 10 MB response limit.
 """
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from streamlens.api import create_app, error_responses, make_handler, reject_unknown
-from streamlens.errors import NotFound
+from streamlens.errors import BadParameter, NotFound
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import ReportList
 from streamlens.slices import REPORTS_PREFIX
@@ -59,7 +60,11 @@ def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Direct invocation: {} lists the reports; {"name": ...} returns one."""
     params = dict(params)
     name = params.pop("name", None)
-    return ("/reports" if name is None else f"/reports/{name}"), params
+    if name is None:
+        return "/reports", params
+    if not str(name).strip():
+        raise BadParameter("name", "name is empty", "a report name, as listed by GET /reports (e.g. model.html)")
+    return f"/reports/{quote(str(name), safe='')}", params
 
 
 app = create_app([router], "streamlens: reports")

@@ -242,6 +242,9 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple]):
                                 "an object such as {\"platform\": \"n\"}").body()
         if len(json.dumps(params, default=str)) > MAX_DIRECT_EVENT_BYTES:
             return BadParameter("event", "the event is too large", f"at most {MAX_DIRECT_EVENT_BYTES} bytes").body()
+        if (bad := _not_text(params)) is not None:
+            return BadParameter(bad, f"{bad} is not valid text (it holds a lone surrogate, which no UTF-8 "
+                                     "request can carry)", "UTF-8 text").body()
         try:
             path, query, *body = route(params)
         except ApiError as exc:
@@ -254,6 +257,24 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple]):
                 "isBase64Encoded": response.get("isBase64Encoded", False)}   # a page or a file, as is
 
     return handler
+
+
+def _not_text(params: dict[str, Any]) -> str | None:
+    """The first parameter whose value (or a string inside it) cannot be encoded as UTF-8, if any."""
+    def bad(value: Any) -> bool:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if isinstance(value, dict):
+            return any(bad(k) or bad(v) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(bad(v) for v in value)
+        return False
+
+    return next((str(k) if not bad(k) else "event" for k, v in params.items() if bad(k) or bad(v)), None)
 
 
 def query_route(path: str) -> Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]:

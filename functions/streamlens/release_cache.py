@@ -67,8 +67,14 @@ class ReleaseCache:
         return self.current().release_id
 
     def read(self, name: str) -> bytes:
-        """An object of the live release, read on demand: for objects a function serves rarely."""
-        return self._store_now().get(object_key(self.current().manifest, name))
+        """An object of the live release, read on demand: for objects a function serves rarely.
+        A failed read is a 503 (never a 500), like a failed load."""
+        manifest = self.current().manifest
+        try:
+            return self._store_now().get(object_key(manifest, name))
+        except Exception as exc:  # any S3 failure
+            log.warning("reading %s of release %s failed: %s", name, manifest.get("release_id"), exc)
+            raise self._unavailable(exc) from exc
 
     def current(self) -> Loaded:
         if self._ttl is None:
@@ -101,7 +107,10 @@ class ReleaseCache:
 
     @staticmethod
     def _unavailable(exc: Exception) -> Unavailable:
+        """The body names the kind of failure only: S3's messages carry the endpoint and the bucket name
+        (in AWS the bucket name carries the account id). The log has the whole message."""
         if isinstance(exc, ReleaseNotFound):
             return Unavailable(str(exc))
-        return Unavailable(f"the data release cannot be read ({type(exc).__name__}: {exc}); "
+        log.warning("the data release cannot be read: %s", exc)
+        return Unavailable(f"the data release cannot be read ({type(exc).__name__}); "
                            "run the ETL (python -m etl_job run) or roll back to a good release")

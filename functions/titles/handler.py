@@ -51,7 +51,10 @@ def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if params.pop("catalog", False):
         return "/catalog", params
     if "title_id" in params:
-        return f"/titles/{quote(str(params.pop('title_id')), safe='')}", params
+        title_id = str(params.pop("title_id"))
+        if not title_id.strip():
+            raise BadParameter("title_id", "title_id is empty", "a title id: platform letter + show_id, e.g. 'ns1'")
+        return f"/titles/{quote(title_id, safe='')}", params
     if "q" not in params:
         raise BadParameter("q", "q or title_id is required", "q (some letters of a title) or title_id")
     return "/titles", params
