@@ -1,5 +1,7 @@
 """The data-quality report: what came in, what went out, what was repaired
-and what was rejected (with every rejected row kept, never dropped)."""
+and what was rejected: every rejected row counted with its reasons, and kept
+whole in the rejects CSV up to MAX_REJECT_ROWS per report, so that one bad
+input cannot make the report unbounded."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 MAX_EXAMPLES = 5
+MAX_REJECT_ROWS = 20_000     # rows kept whole in a report's rejects CSV; beyond, rows are counted only
 
 
 def join_reasons(checks: dict[str, Any], index: pd.Index) -> pd.Series:
@@ -35,6 +38,8 @@ class QualityReport:
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     notes: list[str] = field(default_factory=list)
     _rejected: list[pd.DataFrame] = field(default_factory=list, repr=False)
+    _rejected_total: int = field(default=0, repr=False)
+    _rejected_kept: int = field(default=0, repr=False)
 
     def repaired(self, group: str, kind: str, count: int, examples: list[dict[str, Any]] = ()) -> None:
         if count:
@@ -47,13 +52,23 @@ class QualityReport:
             return
         for reason, count in reasons.str.split("; ").explode().value_counts().items():
             self.rejects[group][reason] = self.rejects[group].get(reason, 0) + int(count)
-        kept = rows.copy()
-        kept.insert(0, "reject_reason", reasons.to_numpy())
-        kept.insert(0, "group", group)
-        self._rejected.append(kept)
+        self._rejected_total += len(rows)
+        room = max(0, MAX_REJECT_ROWS - self._rejected_kept)
+        if room:
+            kept = rows.iloc[:room].copy()
+            kept.insert(0, "reject_reason", reasons.to_numpy()[:room])
+            kept.insert(0, "group", group)
+            self._rejected.append(kept)
+            self._rejected_kept += len(kept)
         for reason in reasons.unique():
             sample = rows[reasons == reason].head(MAX_EXAMPLES)
             self._add_examples(f"reject:{reason}", group, [describe(r) for _, r in sample.iterrows()])
+
+    def counted(self, group: str, reason: str, count: int) -> None:
+        """Rejected rows counted without being kept (beyond the sample a reader keeps whole)."""
+        if count:
+            self.rejects[group][reason] = self.rejects[group].get(reason, 0) + int(count)
+            self._rejected_total += int(count)
 
     def _add_examples(self, key: str, group: str, examples) -> None:
         bucket = self.examples[key]
@@ -72,7 +87,7 @@ class QualityReport:
 
     @property
     def total_rejected(self) -> int:
-        return sum(len(frame) for frame in self._rejected)
+        return self._rejected_total
 
     def rejected_rows(self) -> pd.DataFrame:
         if not self._rejected:
@@ -85,6 +100,8 @@ class QualityReport:
             "rows_in": dict(self.rows_in),
             "rows_out": dict(self.rows_out),
             "rows_rejected": self.total_rejected,
+            "rejected_rows_in_csv": self._rejected_kept,
+            "rejected_rows_csv_limit": MAX_REJECT_ROWS,
             "repairs": {k: dict(v) for k, v in self.repairs.items()},
             "rejects": {k: dict(v) for k, v in self.rejects.items()},
             "missing_after_cleaning": self.missing,

@@ -2,7 +2,10 @@
 
 Files are read with a typed fast path; a file that does not parse that way is
 re-read as text so that each bad row is found, counted and kept with its
-reason instead of failing the whole run.
+reason instead of failing the whole run. A row with more or fewer fields than
+the header is taken out as it is met (pyarrow's invalid-row handler: linear
+time, positional, never shifting the other rows) and rejected as
+`wrong_field_count` with its line number and text.
 """
 
 from __future__ import annotations
@@ -29,20 +32,60 @@ _TYPED = {"userId": pa.int64(), "rating": pa.float64(), "timestamp": pa.int64(),
 REASONS = ("bad_user_id", "bad_rating", "bad_timestamp", "missing_movie_id", "unknown_title")
 
 
+_TEXT = {"userId": pa.string(), "rating": pa.string(), "timestamp": pa.string(),
+         "movieId": pa.dictionary(pa.int32(), pa.string())}
+MAX_WRONG_FIELD_ROWS = 1_000     # wrong-field rows kept with their line and text per file; all are counted
+
+
+def _read_arrow(data: bytes, types: dict, wrong: list) -> pd.DataFrame:
+    """Rows whose field count differs from the header's are skipped here and collected in `wrong`."""
+    def skip(row) -> str:
+        wrong.append((row.actual_columns, row.text if len(wrong) < MAX_WRONG_FIELD_ROWS else None))
+        return "skip"
+
+    table = pacsv.read_csv(io.BytesIO(data), parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+                           convert_options=pacsv.ConvertOptions(column_types=types))
+    return table.to_pandas()
+
+
+def _wrong_field_rows(data: bytes, wrong: list, expected: int) -> list[dict]:
+    """The kept wrong-field rows with their 1-based line numbers, found by one forward scan of the file."""
+    rows, offset, line = [], 0, 1
+    for fields, text in wrong:
+        if text is None:
+            break
+        found = data.find(text.encode("utf-8", "replace"), offset)
+        if found >= 0:
+            line += data.count(b"\n", offset, found)
+            offset = found
+        rows.append({"line": line if found >= 0 else "", "fields": f"{fields} (header: {expected})",
+                     "text": text[:500]})
+    return rows
+
+
 def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
     """One ratings file; typed when clean, all-text when some value is not.
 
     movieId arrives dictionary-encoded (a Categorical): ids repeat millions
-    of times, so string work happens once per distinct id.
+    of times, so string work happens once per distinct id. Rows with the wrong
+    number of fields are in attrs["wrong_field_count"] (count, kept rows).
     """
+    if not data.strip():
+        raise InputError(f"{source}: the file is empty")
+    wrong: list = []
     try:
-        table = pacsv.read_csv(io.BytesIO(data), convert_options=pacsv.ConvertOptions(column_types=_TYPED))
-        frame = table.to_pandas()
+        frame = _read_arrow(data, _TYPED, wrong)
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
-        frame = read_input_csv(data, source, on_bad_lines="warn")
+        wrong = []
+        try:
+            frame = _read_arrow(data, _TEXT, wrong)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
+            wrong = []
+            frame = read_input_csv(data, source, index_col=False, on_bad_lines="warn")
     check_columns(frame, RATING_COLUMNS, source)
     frame = frame[RATING_COLUMNS].assign(movieId=lambda f: f["movieId"].astype("category"))
     frame.attrs["source"] = source
+    frame.attrs["wrong_field_count"] = (len(wrong), _wrong_field_rows(data, wrong, len(RATING_COLUMNS)))
     return frame
 
 
@@ -56,8 +99,25 @@ def _describe(row: pd.Series) -> dict:
 
 
 def _record_rejects(report: QualityReport, rows: pd.DataFrame, reasons: pd.Series) -> None:
-    for group, index in rows.groupby(_group_of(rows["movieId"])).groups.items():
-        report.rejected(group if group == "unknown" else f"ratings:{group}", reasons[index], rows.loc[index], _describe)
+    """Positionally: the rows' index is never trusted to be unique."""
+    rows, reasons = rows.reset_index(drop=True), reasons.reset_index(drop=True)
+    for group, positions in rows.groupby(_group_of(rows["movieId"])).indices.items():
+        report.rejected(group if group == "unknown" else f"ratings:{group}", reasons.iloc[positions],
+                        rows.iloc[positions], _describe)
+
+
+def _record_wrong_fields(report: QualityReport, frame: pd.DataFrame) -> None:
+    count, rows = frame.attrs.get("wrong_field_count", (0, []))
+    if not count:
+        return
+    kept = pd.DataFrame(rows, columns=["line", "fields", "text"])
+    report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + count
+    source = frame.attrs.get("source", "")
+    report.rejected("malformed", pd.Series("wrong_field_count", index=kept.index), kept.assign(source=source),
+                    lambda row: {"source": source, "line": row.get("line"), "text": row.get("text")})
+    report.counted("malformed", "wrong_field_count", count - len(kept))
+    report.notes.append(f"{source}: {count:,} rows with the wrong number of fields were rejected "
+                        f"(the first {len(kept):,} kept with their line and text)")
 
 
 def validate_ratings(
@@ -65,6 +125,7 @@ def validate_ratings(
 ) -> pd.DataFrame:
     """One file's valid ratings as columns user, item (row in title_ids), rating, timestamp."""
     now = time.time() if now is None else now
+    _record_wrong_fields(report, frame)
     report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + len(frame)
     user = pd.to_numeric(frame["userId"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     rating = pd.to_numeric(frame["rating"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

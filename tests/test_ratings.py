@@ -79,3 +79,41 @@ def test_files_with_wrong_columns_or_none_at_all_are_input_errors():
         read_ratings_csv(b"user,rating,when,title\n1,4,1600000000,as1\n", "bad.csv")
     with pytest.raises(InputError, match="no ratings to clean"):
         clean_ratings([], TITLES, QualityReport("ratings"))
+
+
+def test_a_trailing_comma_on_every_line_is_rejected_positionally_in_linear_space():
+    """10,000 rows of one user, each with one field more than the header: before, pandas took the first
+    column as an index and the rejects were selected by label (k^2 = 10 million reject rows)."""
+    rows = [f"7,4.0,{1600000000 + k},as1," for k in range(10_000)]
+    report = QualityReport("ratings")
+    frame = read_ratings_csv(_csv(rows), "trailing.csv")
+    clean = clean_ratings([frame], TITLES, report, now=NOW)
+    assert len(frame) == 0 and len(clean) == 0
+    assert report.rejects["malformed"] == {"wrong_field_count": 10_000}
+    assert report.total_rejected == 10_000 and report.rows_in["ratings"] == 10_000
+    kept = report.rejected_rows()
+    assert len(kept) == 1_000 and kept["line"].tolist()[:3] == [2, 3, 4]
+    assert kept["text"].iloc[0] == rows[0] and kept["fields"].iloc[0] == "5 (header: 4)"
+
+
+def test_a_row_with_an_extra_field_is_rejected_with_its_line_and_the_rest_kept():
+    rows = ["1,4.0,1600000000,as1", "1,4,5,1600000001,ns1", "2,3.5,1600000002,as2", "3,x,1600000003,as1",
+            "3,2.0,1600000004,hs7,extra"]
+    report = QualityReport("ratings")
+    clean = clean_ratings([read_ratings_csv(_csv(rows), "middle.csv")], TITLES, report, now=NOW)
+    assert sorted(zip(clean["user"], TITLES[clean["item"]].tolist())) == [(1, "as1"), (2, "as2")]
+    kept = report.rejected_rows()
+    wrong = kept[kept["reject_reason"] == "wrong_field_count"]
+    assert wrong["line"].tolist() == [3, 6] and wrong["text"].tolist() == [rows[1], rows[4]]
+    assert report.rejects["ratings:amazon"] == {"bad_rating": 1}
+    assert report.rows_in["ratings"] == 5 and report.total_rejected == 3
+
+
+def test_the_rejects_csv_is_bounded_but_every_reject_is_counted(monkeypatch):
+    monkeypatch.setattr("etl_job.quality.MAX_REJECT_ROWS", 50)
+    rows = [f"{k},9.0,1600000000,as1" for k in range(1, 201)]
+    report = QualityReport("ratings")
+    clean_ratings([read_ratings_csv(_csv(rows + ["500,4.0,1600000000,as1"]), "r.csv")], TITLES, report, now=NOW)
+    assert report.total_rejected == 200 and report.rejects["ratings:amazon"]["bad_rating"] == 200
+    assert len(report.rejected_rows()) == 50
+    assert report.to_dict()["rejected_rows_in_csv"] == 50
