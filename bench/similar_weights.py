@@ -27,6 +27,7 @@ RESULTS = REPO / "bench" / "results" / "similar_weights.json"
 
 from etl_job.movies import clean_movies, movie_ratings  # noqa: E402
 from etl_job.quality import QualityReport  # noqa: E402
+from etl_job.ratings import clean_movielens_ratings  # noqa: E402
 from etl_job.similar_eval import evaluate  # noqa: E402
 from etl_job.similar_titles import MOVIE_FIELDS, content_matrix, nearest_neighbours  # noqa: E402
 from etl_job.sources import DataSource  # noqa: E402
@@ -53,7 +54,8 @@ def main() -> int:
         return 2
     meta, credits = (pd.read_csv(io.BytesIO(d), dtype=str, keep_default_na=False) if d else None for d in files)
     movies = clean_movies(meta, credits, QualityReport("movies"))
-    ratings, info = movie_ratings(*rating_files, movies["id"].to_numpy())
+    small = clean_movielens_ratings(rating_files[0], "movies/ratings_small.csv", QualityReport("ratings_small"))
+    ratings, info = movie_ratings(small, rating_files[1], movies["id"].to_numpy())
     genre = next(f for f in MOVIE_FIELDS if f.column == "genres")
     variants = {}
     for name, change in VARIANTS.items():

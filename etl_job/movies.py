@@ -151,12 +151,12 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
     return movies
 
 
-def movie_ratings(ratings_csv: bytes, links_csv: bytes, movie_ids: np.ndarray) -> tuple[pd.DataFrame, dict]:
-    """ratings_small (MovieLens ids) mapped through links.csv's tmdbId onto catalog positions.
+def movie_ratings(ratings: pd.DataFrame, links_csv: bytes, movie_ids: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """ratings_small (MovieLens ids, validated: etl_job.ratings.clean_movielens_ratings) mapped through
+    links.csv's tmdbId onto catalog positions.
 
     Returns (user, item, rating, timestamp) for the ratings of movies in the catalog, and counts of what was left out.
     """
-    ratings = pd.read_csv(io.BytesIO(ratings_csv), usecols=["userId", "movieId", "rating", "timestamp"])
     links = pd.read_csv(io.BytesIO(links_csv), usecols=["movieId", "tmdbId"])
     tmdb = pd.to_numeric(links["tmdbId"], errors="coerce")
     to_tmdb = pd.Series(tmdb.to_numpy(), index=links["movieId"]).dropna()

@@ -27,7 +27,7 @@ from .movies import clean_movies, movie_ratings
 from .progress import Progress
 from .quality import QualityReport
 from .ranker import train_ranker
-from .ratings import clean_ratings, read_ratings_csv, title_scores
+from .ratings import clean_movielens_ratings, clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
 from .similar_titles import Neighbours
@@ -110,6 +110,7 @@ class MoviesResult:
     report: QualityReport
     similar_card: dict
     ratings_small_card: dict | None
+    ratings_small_report: QualityReport | None     # the validation of ratings_small.csv
 
 
 def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, config: TrainConfig,
@@ -129,8 +130,12 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
     say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
 
     ratings, ratings_info = None, {"origin": "none: the data folder has no movies/ratings_small.csv and links.csv"}
+    small, small_report = None, QualityReport("ratings_small")
     if (rating_files := source.movie_ratings()) is not None:
-        ratings, ratings_info = movie_ratings(*rating_files, movies["id"].to_numpy())
+        small = clean_movielens_ratings(rating_files[0], f"{MOVIES_DIR}/ratings_small.csv", small_report)
+        say("ratings_small validated", rows_in=small_report.rows_in.get("ratings", 0), rows_out=len(small),
+            rejected=small_report.total_rejected)
+        ratings, ratings_info = movie_ratings(small, rating_files[1], movies["id"].to_numpy())
         ratings_info["origin"] = "movies/ratings_small.csv via links.csv tmdbId"
     bundle, section = movies_similar(movies, ratings, ratings_info)
     writer.put(MOVIE_SIMILAR_BUNDLE, bundle)
@@ -138,8 +143,8 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
     writer.put(DATA_REPORTS["movies"], movies_report(movies, report.to_dict(), ratings), "text/html")
     say("movies data report")
     reference = None
-    if options.train and rating_files is not None:
-        raw = pd.read_csv(io.BytesIO(rating_files[0]), usecols=["userId", "movieId", "rating"])
+    if options.train and small is not None and len(small):
+        raw = small[["userId", "movieId", "rating"]]
         result = train_recommender(raw.set_axis(["user", "item", "rating"], axis=1),
                                    replace(REFERENCE_CONFIG, recommend_threshold=config.recommend_threshold),
                                    progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
@@ -153,7 +158,7 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
                      "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
         writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
                    "application/json")
-    return MoviesResult(report, section, reference)
+    return MoviesResult(report, section, reference, small_report if small is not None else None)
 
 
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
@@ -216,6 +221,8 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     if (movies_result := _movies(source, writer, options, config, say)) is not None:
         movies, similar_card["movies"] = movies_result.report, movies_result.similar_card
         reports["movies"] = movies
+        if movies_result.ratings_small_report is not None:
+            reports["ratings_small"] = movies_result.ratings_small_report
         if movies_result.ratings_small_card:
             cards["ratings_small"] = movies_result.ratings_small_card
     writer.put(SIMILAR_MODEL_CARD, json.dumps(similar_card, indent=1, default=str).encode(), "application/json")

@@ -200,6 +200,17 @@ def clean_ratings(frames, title_ids: pd.Series, report: QualityReport, now: floa
     return drop_superseded(pd.concat(parts, ignore_index=True), title_ids, report)
 
 
+def clean_movielens_ratings(data: bytes, source: str, report: QualityReport) -> pd.DataFrame:
+    """MovieLens ratings (ratings_small.csv: userId, movieId, rating, timestamp) validated exactly as the
+    streaming ratings are, a movie id being a positive integer; columns userId, movieId, rating, timestamp."""
+    frame = read_ratings_csv(data, source)
+    names = frame["movieId"].cat.categories.astype(str).str.strip()
+    ids = pd.Series(sorted({n for n in names if n.isascii() and n.isdigit() and int(n) > 0}, key=int), dtype=object)
+    clean = clean_ratings([frame], ids, report)
+    return pd.DataFrame({"userId": clean["user"].to_numpy(), "movieId": ids.to_numpy()[clean["item"]].astype(np.int64),
+                         "rating": clean["rating"].to_numpy(np.float64), "timestamp": clean["timestamp"].to_numpy()})
+
+
 def title_scores(clean: pd.DataFrame, title_ids: pd.Series) -> pd.DataFrame:
     """Mean rating and number of ratings per title (score null where unrated)."""
     n = len(title_ids)

@@ -143,3 +143,30 @@ def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_unto
     with pytest.raises(InputError, match=expected):
         _etl(folder, settings, store)
     assert_live_release_is_complete(store, settings, first["release_id"])
+
+
+def test_garbage_rows_in_ratings_small_are_rejected_and_training_still_runs(s3_env, sample_data_dir, shared_data,
+                                                                            tmp_path):
+    """One garbage row in ratings_small.csv used to crash the reference training after two minutes."""
+    import io
+
+    from .test_functions import SMALL_TRAINING
+
+    settings, store = s3_env
+    folder = tmp_path / "data"
+    shutil.copytree(sample_data_dir, folder)
+    (folder / "movies").mkdir()
+    for name in ("movies_metadata.csv", "links.csv"):
+        (folder / "movies" / name).symlink_to(shared_data / "movies" / name)
+    lines = (shared_data / "movies" / "ratings_small.csv").read_text().splitlines()[:20_001]
+    lines[500:500] = ["garbage,row,here,!", "7,31,11.0,1260759144", "8,31,4.0,1260759144,extra"]
+    (folder / "movies" / "ratings_small.csv").write_text("\n".join(lines) + "\n")
+    summary = run_etl(DataSource(str(folder)), store, settings, EtlOptions(train_config=SMALL_TRAINING),
+                      Progress(io.StringIO()))
+    manifest = read_manifest(store, settings)
+    assert manifest["release_id"] == summary["release_id"]
+    quality = json.loads(store.get(manifest["objects"]["reports/quality.json"]["key"]))
+    assert quality["ratings_small"]["rows_rejected"] == 3 and quality["ratings_small"]["rows_out"]["ratings"] == 20_000
+    card = json.loads(store.get(manifest["objects"]["models/ratings_small/model_card.json"]["key"]))
+    assert card["rows"] == 20_000 and card["ranking"]["evaluation"]["all"]["ranking_model"]["precision"] > 0
+    assert "reports/rejects_ratings_small.csv" in manifest["objects"]

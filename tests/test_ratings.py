@@ -117,3 +117,24 @@ def test_the_rejects_csv_is_bounded_but_every_reject_is_counted(monkeypatch):
     assert report.total_rejected == 200 and report.rejects["ratings:amazon"]["bad_rating"] == 200
     assert len(report.rejected_rows()) == 50
     assert report.to_dict()["rejected_rows_in_csv"] == 50
+
+
+def test_movielens_ratings_are_validated_like_the_streaming_ones():
+    """ratings_small.csv with garbage rows: before, training crashed on them after two minutes."""
+    from etl_job.ratings import clean_movielens_ratings
+
+    data = ("userId,movieId,rating,timestamp\n"
+            "1,31,2.5,1260759144\n"
+            "1,1029,3.0,1260759179\n"
+            "abc,xyz,4.5,zzz\n"             # nothing readable
+            "2,10,9.0,835355493\n"          # off the scale
+            "2,-5,4.0,835355493\n"          # not a movie id
+            "3,60,4.0,835355493,extra\n"    # a field too many
+            "3,60,4.0,835355681\n").encode()
+    report = QualityReport("ratings_small")
+    clean = clean_movielens_ratings(data, "ratings_small.csv", report)
+    assert clean.to_dict("list") == {"userId": [1, 1, 3], "movieId": [31, 1029, 60], "rating": [2.5, 3.0, 4.0],
+                                     "timestamp": [1260759144, 1260759179, 835355681]}
+    assert report.total_rejected == 4 and report.rows_in["ratings"] == 7
+    reasons = set(report.rejected_rows()["reject_reason"])
+    assert {"wrong_field_count", "bad_rating"} <= reasons and any("bad_user_id" in r for r in reasons)

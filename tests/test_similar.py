@@ -17,6 +17,7 @@ from etl_job.movies import clean_movies, movie_ratings
 from etl_job.pipeline import EtlOptions, read_catalog_frames, run_etl
 from etl_job.progress import Progress
 from etl_job.quality import QualityReport
+from etl_job.ratings import clean_movielens_ratings
 from etl_job.sample_data import write_sample_catalogs
 from etl_job.sample_movies import write_sample_movies
 from etl_job.similar_eval import collection_share, rating_agreement, random_neighbours, share_metrics
@@ -177,8 +178,10 @@ def test_ratings_small_maps_to_catalog_movies_through_links(shared_data):
     folder = shared_data / "movies"
     meta = pd.read_csv(folder / "movies_metadata.csv", dtype=str, keep_default_na=False)
     movies = clean_movies(meta, None, QualityReport("movies"))
-    found, info = movie_ratings((folder / "ratings_small.csv").read_bytes(), (folder / "links.csv").read_bytes(),
-                                movies["id"].to_numpy())
+    small = clean_movielens_ratings((folder / "ratings_small.csv").read_bytes(), "ratings_small.csv",
+                                    QualityReport("ratings_small"))
+    assert len(small) == 100_004, "the real file is clean: every rating kept"
+    found, info = movie_ratings(small, (folder / "links.csv").read_bytes(), movies["id"].to_numpy())
     ratings = pd.read_csv(folder / "ratings_small.csv")
     links = pd.read_csv(folder / "links.csv").dropna(subset=["tmdbId"])
     joined = ratings.merge(links, on="movieId").merge(
