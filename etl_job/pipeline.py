@@ -18,7 +18,7 @@ from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE,
                                SIMILAR_MODEL_CARD, slice_object_name)
 from streamlens.storage import ObjectStore
 
-from .catalog import clean_catalogs, read_input_csv
+from .catalog import InputError, clean_catalogs, read_input_csv
 from .data_report import movies_report, streaming_report
 from .lock import etl_lock
 from .model_report import model_report
@@ -183,6 +183,12 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     frames, ratings_origin = _ratings_frames(source, titles, options, ratings_report)
     ratings = clean_ratings(frames, titles["id"], ratings_report)
     del frames
+    if len(ratings) == 0:   # before anything is written: the live release stays
+        reasons = {reason: n for per in ratings_report.rejects.values() for reason, n in per.items()}
+        raise InputError(f"no valid ratings: {ratings_report.rows_in.get('ratings', 0):,} rows read in "
+                         f"{', '.join(source.ratings_files()) or 'the ratings'}, none usable "
+                         f"(rejects by reason: {reasons or 'none: the files hold only a header'}); "
+                         "fix the ratings export, or remove the ratings folder to publish generated ratings")
     scores = title_scores(ratings, titles["id"])
     say("ratings validated", rows_in=ratings_report.rows_in["ratings"], rows_out=len(ratings),
         rejected=ratings_report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),

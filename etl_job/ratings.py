@@ -89,6 +89,24 @@ def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
     return frame
 
 
+MAX_USER_ID = "9223372036854775807"     # 2^63 - 1
+
+
+def _user_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(ids as int64, bad mask). A user id is an integer from 1 to 2^63 - 1 in ASCII digits: `inf`, `1e30`,
+    `4.5`, `-3`, 2^63 or digits of other scripts are rejected, never rounded through a float (which made
+    ids above 2^53 merge and `inf` one bogus negative user)."""
+    if pd.api.types.is_integer_dtype(column.dtype):   # the typed path: pyarrow parsed every value exactly
+        values = column.to_numpy(dtype=np.int64)
+        return values, values <= 0
+    text = column.astype(str).str.strip()
+    ok = (text.str.fullmatch(r"[1-9][0-9]{0,18}").fillna(False)
+          & ((text.str.len() < len(MAX_USER_ID)) | (text <= MAX_USER_ID))).to_numpy(dtype=bool)
+    values = np.zeros(len(text), dtype=np.int64)
+    values[ok] = text[ok].astype(np.int64).to_numpy()
+    return values, ~ok
+
+
 def _group_of(movie_ids: pd.Series) -> pd.Series:
     first = movie_ids.astype(str).str[:1]
     return first.map({code: p.name for code, p in BY_CODE.items()}).fillna("unknown")
@@ -127,7 +145,7 @@ def validate_ratings(
     now = time.time() if now is None else now
     _record_wrong_fields(report, frame)
     report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + len(frame)
-    user = pd.to_numeric(frame["userId"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    user, bad_user = _user_ids(frame["userId"])
     rating = pd.to_numeric(frame["rating"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     stamp = pd.to_numeric(frame["timestamp"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     movie = frame["movieId"].cat
@@ -139,7 +157,7 @@ def validate_ratings(
 
     with np.errstate(invalid="ignore"):
         checks = (
-            ~(user > 0) | (user != np.floor(user)),
+            bad_user,
             ~np.isin(rating, VALID_RATINGS),
             ~(stamp >= MIN_TIMESTAMP) | (stamp > now + 86_400),
             (codes < 0) | np.where(codes >= 0, blank[codes], True),
@@ -165,7 +183,7 @@ def validate_ratings(
             report.notes.append(f"{unknown:,} ratings in {frame.attrs.get('source', 'a file')} name a title id absent "
                                 "from the catalogs (kept in the rejects report, not used for scores or training)")
     return pd.DataFrame({
-        "user": user[good].astype(np.int64),
+        "user": user[good],
         "item": item[good].astype(np.int32),
         "rating": rating[good].astype(np.float32),
         "timestamp": stamp[good].astype(np.int64),

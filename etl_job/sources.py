@@ -76,7 +76,8 @@ class DataSource:
         return self.read(names[0]), self.read(names[1])
 
     def ratings_files(self) -> list[str]:
-        return [name for name in self._list(RATINGS_DIR) if name.endswith(".csv")]
+        """Every CSV file of the ratings folder, whatever the case of its extension (`*.CSV` too)."""
+        return [name for name in self._list(RATINGS_DIR) if name.lower().endswith(".csv")]
 
     def fingerprint(self) -> dict[str, dict]:
         """Checksums of every input file, without keeping their bytes."""

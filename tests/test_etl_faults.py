@@ -128,6 +128,10 @@ def _copy(sample_data_dir, tmp_path):
     (lambda f: (f / "streaming/ratings/ratings_0001.csv").write_text(
         "userId,rating,timestamp,movieId\n1,4.0,1600000000,zz999\n2,3.5,1600000000,zz998\n"), "names a title"),
     (lambda f: (f / "streaming/ratings/ratings_0001.csv").write_text("user,stars\n1,4\n"), "missing column"),
+    (lambda f: [p.write_text("userId,rating,timestamp,movieId\n") for p in (f / "streaming/ratings").glob("*.csv")],
+     "no valid ratings.*only a header"),
+    (lambda f: [p.write_text("userId,rating,timestamp,movieId\n1,9.0,1600000000,ns1\n2,4,5,1600000000,ns2\n")
+                for p in (f / "streaming/ratings").glob("*.csv")], "no valid ratings: 6 rows read.*wrong_field_count.*bad_rating"),
 ])
 def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_untouched(
         published, sample_data_dir, tmp_path, damage, expected):
@@ -143,6 +147,16 @@ def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_unto
     with pytest.raises(InputError, match=expected):
         _etl(folder, settings, store)
     assert_live_release_is_complete(store, settings, first["release_id"])
+
+
+def test_a_ratings_export_named_csv_in_capitals_is_read(published, sample_data_dir, tmp_path):
+    settings, store, first = published
+    folder = _copy(sample_data_dir, tmp_path)
+    for path in (folder / "streaming/ratings").glob("*.csv"):
+        path.rename(path.with_suffix(".CSV"))
+    summary = _etl(folder, settings, store)
+    assert read_manifest(store, settings)["ratings"]["origin"] == "files"
+    assert summary["counts"]["ratings"] == first["counts"]["ratings"]
 
 
 def test_garbage_rows_in_ratings_small_are_rejected_and_training_still_runs(s3_env, sample_data_dir, shared_data,

@@ -138,3 +138,14 @@ def test_movielens_ratings_are_validated_like_the_streaming_ones():
     assert report.total_rejected == 4 and report.rows_in["ratings"] == 7
     reasons = set(report.rejected_rows()["reject_reason"])
     assert {"wrong_field_count", "bad_rating"} <= reasons and any("bad_user_id" in r for r in reasons)
+
+
+def test_user_ids_are_integers_parsed_as_integers_and_range_checked():
+    big = 2**53 + 1
+    data = _csv(["inf,4.0,1600000000,as1", "1e30,4.0,1600000000,as1", "9223372036854775808,4.0,1600000000,as1",
+                 "-3,4.0,1600000000,as1", "4.5,4.0,1600000000,as1", "\u0663,4.0,1600000000,as1",
+                 f"{big},4.0,1600000000,as1", f"{big + 1},3.0,1600000000,as1", "9223372036854775807,5.0,1600000000,ns1"])
+    report = QualityReport("ratings")
+    clean = clean_ratings([read_ratings_csv(data, "r.csv")], TITLES, report, now=NOW)
+    assert sorted(clean["user"].tolist()) == [big, big + 1, 2**63 - 1], "no two ids merge, none is rounded"
+    assert report.rejects["ratings:amazon"] == {"bad_user_id": 6}
