@@ -159,3 +159,61 @@ def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_di
                                                                   sample_users=200), Progress())
     after = handler({"platform": "n"})["count"]
     assert after != before and after < before
+
+
+@pytest.fixture
+def frozen_s3():
+    """An S3 endpoint that accepts connections and never answers: a hanging S3."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.2)
+    held, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+def test_a_warm_function_answers_from_its_copy_when_s3_hangs(s3_env, monkeypatch, frozen_s3):
+    """The manifest check after the TTL used to wait 20 s x 4 attempts inside the request."""
+    import time
+
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "30")
+    clock = Clock()
+    release = publish(store, settings, 1, 10)
+    view = cache(clock)
+    assert view.get("a") == 1
+    monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", frozen_s3)      # S3 freezes
+    clock.now += 31
+    started = time.monotonic()
+    assert (view.get("a"), view.release_id) == (1, release)
+    assert time.monotonic() - started < 5, "one short attempt, then the warm copy"
+
+
+def test_a_cold_function_answers_503_well_inside_the_lambda_timeout_when_s3_hangs(s3_env, monkeypatch, frozen_s3):
+    import time
+
+    settings, store = s3_env
+    publish(store, settings, 1, 10)
+    monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", frozen_s3)
+    started = time.monotonic()
+    with pytest.raises(Unavailable, match="cannot be read"):
+        cache(Clock()).get("a")
+    assert time.monotonic() - started < 9, "the Lambda's timeout is 10 s"

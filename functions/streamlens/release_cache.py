@@ -20,7 +20,7 @@ from typing import Any, Callable
 from .config import get_settings
 from .errors import Unavailable
 from .release import ReleaseNotFound, object_key, read_manifest
-from .storage import ObjectStore
+from .storage import COLD_LOAD, WARM_CHECK, ObjectStore
 
 log = logging.getLogger("streamlens.release")
 
@@ -40,6 +40,7 @@ class ReleaseCache:
         self._objects = objects
         self._clock = clock
         self._store: ObjectStore | None = None
+        self._check_store: ObjectStore | None = None
         self._loaded: Loaded | None = None
         self._checked_at = float("-inf")
         self._ttl: float | None = None          # read from the environment on first use
@@ -50,14 +51,22 @@ class ReleaseCache:
         return cls({name: (object_name, json.loads)})
 
     def _store_now(self) -> ObjectStore:
+        """For loads: short timeouts, two attempts, so that a cold function answers 503 in seconds."""
         if self._store is None:
-            self._store = ObjectStore.from_settings(get_settings())
+            self._store = ObjectStore.from_settings(get_settings(), COLD_LOAD)
         return self._store
+
+    def _check_store_now(self) -> ObjectStore:
+        """For a warm function's manifest check: one attempt, a second at most, then the warm copy."""
+        if self._check_store is None:
+            self._check_store = ObjectStore.from_settings(get_settings(), WARM_CHECK)
+        return self._check_store
 
     def reset(self) -> None:
         """Forget everything (tests, and a local run that starts a new embedded S3)."""
         with self._lock:
-            self._store, self._loaded, self._checked_at, self._ttl = None, None, float("-inf"), None
+            self._store, self._check_store = None, None
+            self._loaded, self._checked_at, self._ttl = None, float("-inf"), None
 
     def get(self, name: str) -> Any:
         return self.current().objects[name]
@@ -89,7 +98,7 @@ class ReleaseCache:
     def _refresh(self) -> None:
         settings = get_settings()
         try:
-            manifest = read_manifest(self._store_now(), settings)
+            manifest = read_manifest(self._store_now() if self._loaded is None else self._check_store_now(), settings)
             if self._loaded is None or manifest["release_id"] != self._loaded.release_id:
                 self._loaded = self._load(manifest)
         except Exception as exc:  # any S3, format or parse failure: fall back or 503

@@ -26,14 +26,27 @@ _MISSING_CODES = {"NoSuchKey", "404", "NoSuchBucket", "NotFound"}
 _PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 
 
-def make_client(settings: Settings | None = None):
+@dataclass(frozen=True)
+class Patience:
+    """How long a caller waits for S3: the ETL can wait, a function answering a request cannot."""
+    connect_timeout: float = 3
+    read_timeout: float = 20
+    attempts: int = 4
+
+
+ETL = Patience()
+COLD_LOAD = Patience(connect_timeout=1, read_timeout=2, attempts=2)   # a 503 well inside a 10 s Lambda
+WARM_CHECK = Patience(connect_timeout=0.5, read_timeout=1, attempts=1)  # a warm copy is served regardless
+
+
+def make_client(settings: Settings | None = None, patience: Patience = ETL):
     settings = settings or get_settings()
     kwargs = {
         "region_name": settings.region,
         "config": Config(
-            retries={"max_attempts": 4, "mode": "standard"},
-            connect_timeout=3,
-            read_timeout=20,
+            retries={"max_attempts": patience.attempts, "mode": "standard"},
+            connect_timeout=patience.connect_timeout,
+            read_timeout=patience.read_timeout,
         ),
     }
     if settings.s3_endpoint:
@@ -59,9 +72,9 @@ class ObjectStore:
         self.client = client or make_client()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> "ObjectStore":
+    def from_settings(cls, settings: Settings | None = None, patience: Patience = ETL) -> "ObjectStore":
         settings = settings or get_settings()
-        return cls(settings.bucket, make_client(settings))
+        return cls(settings.bucket, make_client(settings, patience))
 
     def ensure_bucket(self) -> None:
         try:
