@@ -88,3 +88,16 @@ def test_a_lone_surrogate_in_a_direct_invocation_is_a_400_never_an_exception(cli
 def test_empty_path_parameters_in_direct_invocations_are_a_400(client, name, event, parameter):
     body = load_handler(name).handler(event, None)
     assert body["error"]["status"] == 400 and body["error"]["parameter"] == parameter
+
+
+def test_every_response_says_nosniff(client):
+    _, http = client
+    for path, params in (("/count-platform", {"platform": "n"}), ("/count-platform", {"platform": "xbox"}),
+                         ("/no-such-route", {}), ("/docs", {}), ("/reports/model.html", {})):
+        assert http.get(path, params=params).headers["x-content-type-options"] == "nosniff", path
+    answer = load_handler("get_count_platform").handler(
+        {"version": "2.0", "routeKey": "$default", "rawPath": "/count-platform", "rawQueryString": "platform=n",
+         "headers": {"host": "x"}, "requestContext": {"http": {"method": "GET", "path": "/count-platform",
+                                                                "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4"}},
+         "isBase64Encoded": False}, None)
+    assert answer["headers"]["x-content-type-options"] == "nosniff"

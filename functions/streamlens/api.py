@@ -77,6 +77,25 @@ class RequestIdMiddleware:
             REQUEST_ID.reset(token)
 
 
+class NoSniffMiddleware:
+    """Every response says X-Content-Type-Options: nosniff, so a browser never guesses a type (a JSON error
+    echoing a parameter is never run as HTML). Plain ASGI, like RequestIdMiddleware."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_header(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 def _request_id(event: Any, context: Any) -> str:
     from_context = getattr(context, "aws_request_id", None)
     from_event = event.get("requestContext", {}).get("requestId") if isinstance(event, dict) and \
@@ -111,6 +130,7 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
         app.include_router(router)
 
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(NoSniffMiddleware)
     # the web interface is served from another origin when deployed (CloudFront), and only reads
     app.add_middleware(CORSMiddleware, allow_origins=list(get_settings().cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["accept", "content-type"])
