@@ -40,12 +40,36 @@ _DIRECTOR = re.compile(r"'job': 'Director', 'name': " + _QUOTED)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
+MAX_ID_DIGITS = 18          # ids are int64: 19 digits can overflow, 20 always do
+_ID = re.compile(r"\d{1,%d}" % MAX_ID_DIGITS)
+LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
+
+
+class Unreadable(ValueError):
+    """A nested value the literal grammar does not accept (truncated, an invalid escape, not a literal)."""
+
+
+def is_literal(text: str, opening: str) -> bool:
+    """True when ast.literal_eval accepts the value and gives the expected shape (a dict for '{', a list of
+    dicts for '['), so the fast regular expressions never read what the grammar refuses."""
+    try:
+        value = ast.literal_eval(text)
+    except LITERAL_ERRORS:
+        return False
+    if opening == "{":
+        return isinstance(value, dict)
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
 def _unquote(single: str, double: str) -> str:
     text = single if single or not double else double
     if "\\" not in text:
         return text
     quote = "'" if single or not double else '"'
-    return ast.literal_eval(quote + text + quote)
+    try:
+        return ast.literal_eval(quote + text + quote)
+    except LITERAL_ERRORS as exc:
+        raise Unreadable(f"unreadable escape in {text[:40]!r}") from exc
 
 
 def field_values(text: str, pattern: re.Pattern = _NAME) -> list[str]:
@@ -53,14 +77,40 @@ def field_values(text: str, pattern: re.Pattern = _NAME) -> list[str]:
     return [_unquote(a, b) for a, b in pattern.findall(text)] if text else []
 
 
+def _list_shaped(text: str) -> None:
+    """The cheap necessary shape of a credits list (checking 190 MB of them with ast.literal_eval would
+    double the movies ETL): it opens and closes as a list, so a lone object or a cut value is refused."""
+    if text and not (text.startswith("[") and text.rstrip().endswith("]")):
+        raise Unreadable("not a list")
+
+
 def directors(crew: str) -> list[str]:
+    _list_shaped(crew)
     found = field_values(crew, _DIRECTOR)
     if not found and "'Director'" in crew:
-        found = [c["name"] for c in ast.literal_eval(crew) if c.get("job") == "Director"]
+        if not is_literal(crew, "["):
+            raise Unreadable("a crew that mentions Director but is not a list of objects")
+        found = [c.get("name") for c in ast.literal_eval(crew) if c.get("job") == "Director"]
+        if not all(isinstance(name, str) for name in found):
+            raise Unreadable("a director without a name")
     return found
 
 
+def _readable(values: pd.Series, read) -> tuple[pd.Series, pd.Series]:
+    """(parsed values, ok mask): a value `read` cannot parse is marked, never raised."""
+    parsed, ok = [], []
+    for value in values:
+        try:
+            parsed.append(read(value))
+            ok.append(True)
+        except Unreadable:
+            parsed.append(None)
+            ok.append(False)
+    return pd.Series(parsed, index=values.index, dtype=object), pd.Series(ok, index=values.index)
+
+
 def main_cast(cast: str, size: int = MAIN_CAST) -> list[str]:
+    _list_shaped(cast)
     return field_values(cast)[:size]
 
 
@@ -69,15 +119,21 @@ def _describe(row: pd.Series) -> dict:
             "budget": str(row.get("budget"))[:40]}
 
 
+def _nested_ok(column: pd.Series, opening: str) -> pd.Series:
+    """Each distinct value checked once against the literal grammar (genre lists repeat a lot)."""
+    distinct = {v: is_literal(v, opening) for v in column.unique() if v}
+    return column.map(lambda v: True if not v else distinct[v])
+
+
 def _reasons(meta: pd.DataFrame) -> pd.Series:
-    is_id = meta["id"].str.fullmatch(r"\d+")
+    is_id = meta["id"].str.fullmatch(_ID)
     dates = pd.to_datetime(meta["release_date"], format="%Y-%m-%d", errors="coerce")
     checks = {
         "bad_id": ~is_id,
         "duplicate_id": is_id & meta["id"].duplicated(keep="first"),
         "bad_number": np.logical_or.reduce([(meta[c] != "") & ~meta[c].str.match(_NUMBER) for c in NUMBERS]),
         "malformed_nested_value": np.logical_or.reduce(
-            [(meta[c] != "") & ~meta[c].str.startswith(opening) for c, opening in NESTED.items()]),
+            [~_nested_ok(meta[c], opening) for c, opening in NESTED.items()]),
         "missing_release_date": meta["release_date"] == "",
         "bad_release_date": (meta["release_date"] != "") & dates.isna(),
     }
@@ -89,13 +145,15 @@ def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     check_columns(credits, CREDIT_COLUMNS, "credits.csv")
     credits = credits[CREDIT_COLUMNS].fillna("").astype(str)
     report.rows_in["credits"] = len(credits)
-    is_id = credits["id"].str.fullmatch(r"\d+")
-    reasons = join_reasons({"bad_id": ~is_id, "duplicate_id": is_id & credits["id"].duplicated()}, credits.index)
+    is_id = credits["id"].str.fullmatch(_ID)
+    cast, cast_ok = _readable(credits["cast"], main_cast)
+    crew, crew_ok = _readable(credits["crew"], directors)
+    reasons = join_reasons({"bad_id": ~is_id, "duplicate_id": is_id & credits["id"].duplicated(),
+                            "unreadable_cast": ~cast_ok, "unreadable_crew": ~crew_ok}, credits.index)
     bad = reasons != ""
     report.rejected("credits", reasons[bad], credits[bad], lambda r: {"id": r["id"]})
-    good = credits[~bad]
-    out = pd.DataFrame({"id": good["id"].astype(np.int64),
-                        "cast": good["cast"].map(main_cast), "directors": good["crew"].map(directors)})
+    good = ~bad
+    out = pd.DataFrame({"id": credits.loc[good, "id"].astype(np.int64), "cast": cast[good], "directors": crew[good]})
     report.rows_out["credits"] = len(out)
     return out
 
@@ -139,7 +197,8 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
         people = clean_credits(credits, report)
         movies = movies.merge(people, on="id", how="left")
         missing = movies["cast"].isna()
-        movies.loc[missing, ["cast", "directors"]] = pd.Series([[]] * int(missing.sum()), dtype=object)
+        for column in ("cast", "directors"):
+            movies[column] = [v if isinstance(v, list) else [] for v in movies[column]]
         if missing.any():
             report.notes.append(f"{int(missing.sum()):,} movies have no credits row: empty cast and directors")
     else:

@@ -153,3 +153,50 @@ def test_generated_movies_carry_the_originals_defects_and_parse_like_literal_eva
     again = tmp_path / "again"
     write_sample_movies(again, n_movies=400, seed=5)
     assert (again / "credits.csv").read_bytes() == (tmp_path / "credits.csv").read_bytes()
+
+
+def _row(**values) -> dict:
+    base = {c: "" for c in META_COLUMNS}
+    base.update({"id": "1", "title": "A Movie", "release_date": "2000-01-01", "budget": "10", "revenue": "20",
+                 "genres": "[{'id': 16, 'name': 'Animation'}]",
+                 "belongs_to_collection": "{'id': 10194, 'name': 'Toy Story Collection'}",
+                 "production_countries": "[{'iso_3166_1': 'US', 'name': 'United States of America'}]"})
+    return {**base, **values}
+
+
+@pytest.mark.parametrize("field, value", [
+    ("belongs_to_collection", "{'id': 10194, 'name': 'Toy Story Collection', 'poster_path': '/7G9"),   # truncated
+    ("production_countries", "[{'iso_3166_1': 'US', 'name': 'United States of America'}, {'iso_3166_1': 'F"),
+    ("genres", "[{'id': 16, 'name': 'Foo\\x'}]"),                                                     # bad escape
+    ("genres", "{'id': 16, 'name': 'Animation'}"),                                                   # not a list
+])
+def test_a_value_the_literal_grammar_refuses_is_rejected_never_read_by_the_fast_path(field, value):
+    shape = dict if field == "belongs_to_collection" else list
+    try:
+        refused = not isinstance(ast.literal_eval(value), shape)
+    except (SyntaxError, ValueError):
+        refused = True
+    assert refused, "the case must be one the grammar refuses"
+    report = QualityReport("movies")
+    meta = pd.DataFrame([_row(), _row(id="2", **{field: value})], dtype=str)
+    movies = clean_movies(meta, None, report)
+    assert movies["id"].tolist() == [1]
+    assert report.rejects["movies"] == {"malformed_nested_value": 1}
+
+
+def test_ids_too_long_for_an_integer_and_unreadable_credits_are_rejected_not_crashes():
+    report = QualityReport("movies")
+    meta = pd.DataFrame([_row(), _row(id="12345678901234567890"), _row(id="3")], dtype=str)
+    good_crew = "[{'credit_id': 'x', 'department': 'Directing', 'gender': 2, 'id': 7, 'job': 'Director', 'name': 'Jo'}]"
+    credits = pd.DataFrame([
+        {"id": "1", "cast": "[{'name': 'Ann', 'order': 0}]", "crew": good_crew},
+        {"id": "3", "cast": "[{'name': 'Foo\\x', 'order': 0}]", "crew": "[]"},                 # invalid escape
+        {"id": "4", "cast": "[]", "crew": "{'job': 'Director', 'name': 'Jo'}"},                 # not a list
+        {"id": "5", "cast": "[]", "crew": "[" * 100_000 + "'Director'" + "]" * 100_000},      # deep brackets
+        {"id": "99999999999999999999", "cast": "[]", "crew": "[]"},
+    ], dtype=str)
+    movies = clean_movies(meta, credits, report)
+    assert movies["id"].tolist() == [1, 3]
+    assert movies.set_index("id").loc[1, "directors"] == ["Jo"] and movies.set_index("id").loc[3, "cast"] == []
+    assert report.rejects["movies"] == {"bad_id": 1}
+    assert report.rejects["credits"] == {"unreadable_cast": 1, "unreadable_crew": 2, "bad_id": 1}
