@@ -219,7 +219,6 @@ def new_titles_effect(split: Split, params: dict, config: RankConfig, neighbours
             "without_content": "0: a title no one rated has no factors, so it is never ranked"}
 
 
-
 @dataclass
 class RankResult:
     model: RankingModel | None
