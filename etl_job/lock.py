@@ -5,7 +5,11 @@ second run finds it and stops with a message naming the holder. A run that
 was killed cannot release it, so the lock is a lease: once it has expired
 (STREAMLENS_ETL_LOCK_SECONDS, longer than the ETL Lambda's 15 minutes), the
 next run replaces it, again conditionally (If-Match on the ETag it read), so
-that of two runs finding the same stale lock only one takes it over.
+that of two runs finding the same stale lock only one takes it over. While a
+run is alive a background thread renews its lease every third of it (again If-Match on
+its own last ETag), so a run longer than the lease (possible outside Lambda) is never
+overtaken; if the renewal finds the lock taken, `lock["lost"]` is set and the run stops
+before it publishes.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +45,24 @@ def _holder_message(key: str, holder: dict) -> str:
             "delete the lock object or wait for it to expire.")
 
 
+class LockLost(RuntimeError):
+    """The lease could not be renewed: another run holds the lock now."""
+
+
+def _renew(store: ObjectStore, key: str, mine: dict, etag: str, lease: float, stop: threading.Event,
+           clock: Callable[[], float]) -> None:
+    """Every third of the lease, push the expiry forward, conditionally on the ETag this run wrote last."""
+    while not stop.wait(lease / 3):
+        body = json.dumps({**mine, "expires": clock() + lease}).encode()
+        try:
+            etag = store.put_if(key, body, etag=etag)
+        except PreconditionFailed:
+            mine["lost"] = True
+            return
+        except Exception:   # S3 unavailable for a moment: the lease still has two thirds left
+            continue
+
+
 @contextmanager
 def etl_lock(store: ObjectStore, settings: Settings, clock: Callable[[], float] = time.time) -> Iterator[dict]:
     key = settings.prefix + LOCK_NAME
@@ -48,7 +71,7 @@ def etl_lock(store: ObjectStore, settings: Settings, clock: Callable[[], float] 
             "acquired": now, "expires": now + settings.etl_lock_seconds}
     body = json.dumps(mine).encode()
     try:
-        store.put_if(key, body, absent=True)
+        etag = store.put_if(key, body, absent=True)
     except PreconditionFailed:
         try:
             current, etag = store.get_with_etag(key)
@@ -56,7 +79,7 @@ def etl_lock(store: ObjectStore, settings: Settings, clock: Callable[[], float] 
             current, etag = None, None
         if current is None:
             try:
-                store.put_if(key, body, absent=True)
+                etag = store.put_if(key, body, absent=True)
             except PreconditionFailed as exc:
                 raise EtlLocked(f"another ETL run took the lock {key} at the same moment") from exc
         else:
@@ -64,12 +87,18 @@ def etl_lock(store: ObjectStore, settings: Settings, clock: Callable[[], float] 
             if holder.get("expires", 0) > now:
                 raise EtlLocked(_holder_message(key, holder)) from None
             try:
-                store.put_if(key, body, etag=etag)
+                etag = store.put_if(key, body, etag=etag)
             except PreconditionFailed as exc:
                 raise EtlLocked(f"another ETL run took over the expired lock {key} first") from exc
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew, args=(store, key, mine, etag, settings.etl_lock_seconds, stop, clock),
+                               name="etl-lock-lease", daemon=True)
+    renewer.start()
     try:
         yield mine
     finally:
+        stop.set()
+        renewer.join()
         try:
             current, _ = store.get_with_etag(key)
             if json.loads(current).get("run") == mine["run"]:

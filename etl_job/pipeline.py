@@ -20,7 +20,7 @@ from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs, read_input_csv
 from .data_report import movies_report, streaming_report
-from .lock import etl_lock
+from .lock import LockLost, etl_lock
 from .model_report import model_report
 from .movie_slices import build_movie_slices
 from .movies import clean_movies, movie_ratings
@@ -165,12 +165,12 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
             options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Build and publish one release; the live manifest is written last. One run at a time: a second
     run while one holds the lock raises EtlLocked."""
-    with etl_lock(store, settings):
-        return _run_etl(source, store, settings, options, progress)
+    with etl_lock(store, settings) as lock:
+        return _run_etl(source, store, settings, options, progress, lock)
 
 
 def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
-             options: EtlOptions | None, progress: Progress | None) -> dict[str, Any]:
+             options: EtlOptions | None, progress: Progress | None, lock: dict) -> dict[str, Any]:
     options = options or EtlOptions()
     say = progress or Progress()
 
@@ -238,6 +238,9 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
     for name, report in reports.items():
         writer.put(f"reports/rejects_{name}.csv", report.rejects_csv(), "text/csv")
+    if lock.get("lost"):   # another run took the lock over while this one ran: it must not publish
+        raise LockLost(f"run {lock['run']} lost the ETL lock to another run before publishing; "
+                       "its objects stay unreferenced and are pruned later")
     manifest = writer.publish(inputs=source.checksums, extra={
         "ratings": ratings_origin, "model": model_info,
         "counts": {"titles": len(titles), "ratings": len(ratings), "catalog_rejects": catalog_report.total_rejected,

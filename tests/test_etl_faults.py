@@ -3,6 +3,7 @@ The live release must stay the previous complete one, and a rerun must finish th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -76,6 +77,43 @@ def test_a_second_run_while_one_holds_the_lock_fails_with_a_clear_message(publis
             _etl(sample_data_dir, settings, store)
     assert_live_release_is_complete(store, settings, first["release_id"])
     assert _etl(sample_data_dir, settings, store)["release_id"] != first["release_id"], "free again afterwards"
+
+
+def test_a_live_runs_lease_is_renewed_so_it_is_never_overtaken(s3_env):
+    """A lease of 0.6 s, held for 2 s: without renewal a second run would take the lock over."""
+    import time
+
+    settings, store = s3_env
+    short = dataclasses.replace(settings, etl_lock_seconds=0.6)
+    with etl_lock(store, short) as holder:
+        time.sleep(2.0)
+        with pytest.raises(EtlLocked, match=f"run {holder['run']}"):
+            with etl_lock(store, short):
+                pass
+        assert not holder.get("lost")
+        current = json.loads(store.get_with_etag(settings.prefix + LOCK_NAME)[0])
+        assert current["run"] == holder["run"] and current["expires"] > holder["expires"]
+    with pytest.raises(ObjectNotFound):
+        store.get_with_etag(settings.prefix + LOCK_NAME)
+
+
+def test_a_run_whose_lock_was_taken_over_does_not_publish(published, sample_data_dir, monkeypatch):
+    from etl_job import pipeline
+    from etl_job.lock import LockLost
+
+    settings, store, first = published
+    real = pipeline.etl_lock
+
+    @contextlib.contextmanager
+    def lost(store_, settings_):
+        with real(store_, settings_) as mine:
+            mine["lost"] = True        # what the renewer records when another run holds the lock
+            yield mine
+
+    monkeypatch.setattr(pipeline, "etl_lock", lost)
+    with pytest.raises(LockLost, match="lost the ETL lock"):
+        _etl(sample_data_dir, settings, store)
+    assert_live_release_is_complete(store, settings, first["release_id"])
 
 
 def test_two_runs_started_together_publish_once(s3_env, sample_data_dir):
