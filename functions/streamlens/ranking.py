@@ -53,12 +53,12 @@ class RankingModel:
     def fold_in(self, items: np.ndarray, ratings: np.ndarray, inverse: np.ndarray | None = None) -> "FoldedUser":
         """A user who rated `items` (positions) with `ratings`. `inverse`: A^-1 when precomputed (the ETL
         stores it for users with many ratings, whose A costs k x f^2 to build)."""
-        c = confidence(ratings, self.alpha)
-        b = self._y64[items].T @ c
         if inverse is not None:
+            c = confidence(ratings, self.alpha)
+            b = self._y64[items].T @ c
             solve = inverse.astype(np.float64).__matmul__
         else:
-            a, _, _ = self.system(items, ratings)
+            a, b, c = self.system(items, ratings)
             solve = lambda rhs: np.linalg.solve(a, rhs)   # noqa: E731
         return FoldedUser(self, np.asarray(items), c, solve(b), solve)
 

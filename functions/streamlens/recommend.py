@@ -189,7 +189,7 @@ class Recommender:
         scores = self._cold.copy() if rated is None else rated.scores()
         if rated is not None:
             scores[rated.items] = -np.inf
-        peers = self.platforms == self.platforms[k]
+        peers = self.allowed(Filters(platform=str(self.platforms[k])))   # the cached platform mask
         ahead = peers & ((scores > scores[k]) | ((scores == scores[k]) & (self.catalog_ids < self.catalog_ids[k])))
         return int(ahead.sum()) + 1
 
