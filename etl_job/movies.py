@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import io
 import re
+from datetime import date
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -31,18 +33,29 @@ DROPPED = ["video", "imdb_id", "adult", "original_title", "poster_path", "homepa
 NESTED = {"belongs_to_collection": "{", "genres": "[", "production_companies": "[",
           "production_countries": "[", "spoken_languages": "["}
 NUMBERS = ["budget", "revenue", "popularity", "runtime", "vote_average", "vote_count"]
+MONEY = ("budget", "revenue")
+MAX_MONEY = 1e12            # dollars: hundreds of times any real budget or gross; it keeps every return and sum finite
+MIN_RELEASE_YEAR = 1870     # TMDB's oldest entries are 1870s chronophotographs (Passage de Vénus, 1874)
+YEARS_AHEAD = 5             # announced films are dated a few years ahead; year 9999 is a placeholder
 MAIN_CAST = 5
 
 _QUOTED = r"""(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")"""
 _NAME = re.compile(r"'name': " + _QUOTED)
 _ISO_639 = re.compile(r"'iso_639_1': " + _QUOTED)
 _DIRECTOR = re.compile(r"'job': 'Director', 'name': " + _QUOTED)
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|nan|inf|infinity)", re.IGNORECASE)
 
 
 MAX_ID_DIGITS = 18          # ids are int64: 19 digits can overflow, 20 always do
-_ID = re.compile(r"\d{1,%d}" % MAX_ID_DIGITS)
+_ID = re.compile(r"0*[0-9]{1,%d}" % MAX_ID_DIGITS)      # ASCII digits: int() also takes '١٢٣'
 LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
+
+# TMDB's credits as Python writes them: a list of flat objects whose values are strings (no escape, no line
+# break), integers and None. Every value this accepts, ast.literal_eval accepts as a list of dicts.
+_STRING = r"'[^'\\\n\r\x00]*'" + r'|"[^"\\\n\r\x00]*"'
+_PAIR = r"'[a-z_]+': (?:" + _STRING + r"|0|[1-9][0-9]*|None)"
+_OBJECT = r"\{" + _PAIR + r"(?:, " + _PAIR + r")*\}"
+_PLAIN_LIST = re.compile(r"\[(?:" + _OBJECT + r"(?:, " + _OBJECT + r")*)?\]")
 
 
 class Unreadable(ValueError):
@@ -77,22 +90,32 @@ def field_values(text: str, pattern: re.Pattern = _NAME) -> list[str]:
     return [_unquote(a, b) for a, b in pattern.findall(text)] if text else []
 
 
-def _list_shaped(text: str) -> None:
-    """The cheap necessary shape of a credits list (checking 190 MB of them with ast.literal_eval would
-    double the movies ETL): it opens and closes as a list, so a lone object or a cut value is refused."""
-    if text and not (text.startswith("[") and text.rstrip().endswith("]")):
-        raise Unreadable("not a list")
+def _whole_list(text: str) -> list[dict] | None:
+    """A credits value must be a whole list of objects, or the regular expressions would read the part of a
+    cut one (`[{'name': 'A'}, {'na]`). A value in TMDB's plain form passes one regular expression (under a
+    second for 190 MB, where evaluating every value takes about 40 s: bench/movies_bench.py) and gives None:
+    the expressions read it exactly. Any other value is evaluated, and returned to be read from its objects."""
+    if not text or _PLAIN_LIST.fullmatch(text):
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except LITERAL_ERRORS as exc:
+        raise Unreadable("not a literal") from exc
+    if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+        raise Unreadable("not a list of objects")
+    return value
 
 
 def directors(crew: str) -> list[str]:
-    _list_shaped(crew)
-    found = field_values(crew, _DIRECTOR)
-    if not found and "'Director'" in crew:
-        if not is_literal(crew, "["):
-            raise Unreadable("a crew that mentions Director but is not a list of objects")
-        found = [c.get("name") for c in ast.literal_eval(crew) if c.get("job") == "Director"]
-        if not all(isinstance(name, str) for name in found):
-            raise Unreadable("a director without a name")
+    objects = _whole_list(crew)
+    if objects is None:
+        found = field_values(crew, _DIRECTOR)
+        if len(found) == crew.count("'Director'"):
+            return found
+        objects = ast.literal_eval(crew)          # plain, but a Director's keys are in another order
+    found = [c.get("name") for c in objects if c.get("job") == "Director"]
+    if not all(isinstance(name, str) for name in found):
+        raise Unreadable("a director without a name")
     return found
 
 
@@ -110,8 +133,10 @@ def _readable(values: pd.Series, read) -> tuple[pd.Series, pd.Series]:
 
 
 def main_cast(cast: str, size: int = MAIN_CAST) -> list[str]:
-    _list_shaped(cast)
-    return field_values(cast)[:size]
+    objects = _whole_list(cast)
+    if objects is None:     # only the first names are read: unquoting all of them was most of the cost
+        return [_unquote(*m.groups()) for m in islice(_NAME.finditer(cast), size)]
+    return [c["name"] for c in objects if isinstance(c.get("name"), str)][:size]
 
 
 def _describe(row: pd.Series) -> dict:
@@ -125,19 +150,58 @@ def _nested_ok(column: pd.Series, opening: str) -> pd.Series:
     return column.map(lambda v: True if not v else distinct[v])
 
 
+def _id_key(ids: pd.Series) -> pd.Series:
+    """The integer an id names, as text: `007` and `7` are one id."""
+    return ids.str.lstrip("0").replace("", "0")
+
+
+def _padded_ids(group: str, ids: pd.Series, report: QualityReport) -> None:
+    """Leading zeros are dropped by the integer id; recorded, since the published id differs from the text."""
+    padded = ids.str.match(r"0[0-9]")
+    report.repaired(group, "id_leading_zeros", int(padded.sum()),
+                    [{"id": i, "after": int(i)} for i in ids[padded].head(3)])
+
+
 def _reasons(meta: pd.DataFrame) -> pd.Series:
     is_id = meta["id"].str.fullmatch(_ID)
     dates = pd.to_datetime(meta["release_date"], format="%Y-%m-%d", errors="coerce")
+    years = dates.dt.year
     checks = {
         "bad_id": ~is_id,
-        "duplicate_id": is_id & meta["id"].duplicated(keep="first"),
-        "bad_number": np.logical_or.reduce([(meta[c] != "") & ~meta[c].str.match(_NUMBER) for c in NUMBERS]),
+        "duplicate_id": is_id & _id_key(meta["id"]).duplicated(keep="first"),
+        "bad_number": np.logical_or.reduce([(meta[c] != "") & ~meta[c].str.fullmatch(_NUMBER) for c in NUMBERS]),
         "malformed_nested_value": np.logical_or.reduce(
             [~_nested_ok(meta[c], opening) for c, opening in NESTED.items()]),
         "missing_release_date": meta["release_date"] == "",
-        "bad_release_date": (meta["release_date"] != "") & dates.isna(),
+        "bad_release_date": (meta["release_date"] != "") & (
+            dates.isna() | (years < MIN_RELEASE_YEAR) | (years > date.today().year + YEARS_AHEAD)),
     }
     return join_reasons(checks, meta.index)
+
+
+def _numbers(good: pd.DataFrame, report: QualityReport) -> dict[str, pd.Series]:
+    """The numeric columns as floats. A value that is not a finite number (`1e400` overflows to infinity,
+    `nan`, `inf`), a negative one (no budget, revenue, runtime, popularity or vote is) and an amount of money
+    below one dollar or above MAX_MONEY become unknown, recorded per column: the movie itself is kept."""
+    numbers = {}
+    for column in NUMBERS:
+        values = pd.to_numeric(good[column], errors="coerce")
+        as_float = values.astype(np.float64)
+        finite = np.isfinite(as_float)
+        doubts = {"not_finite": (good[column] != "") & ~finite, "negative": finite & (as_float < 0)}
+        if column in MONEY:
+            doubts["out_of_range"] = ((as_float > 0) & (as_float < 1)) | (finite & (as_float > MAX_MONEY))
+        unknown = 0.0 if column in MONEY else None
+        for kind, mask in doubts.items():
+            report.repaired("movies", f"{column}_{kind}", int(mask.sum()), [
+                {"id": i, "field": column, "before": b, "after": unknown}
+                for i, b in zip(good.loc[mask, "id"].head(3), good.loc[mask, column].head(3))])
+        doubtful = np.logical_or.reduce(list(doubts.values()))
+        if column in MONEY:
+            numbers[column] = as_float.mask(doubtful).fillna(0.0)
+        else:       # a column of whole numbers stays integers when nothing in it is unknown (vote_count)
+            numbers[column] = as_float.mask(doubtful) if doubtful.any() else values
+    return numbers
 
 
 def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
@@ -148,11 +212,12 @@ def clean_credits(credits: pd.DataFrame, report: QualityReport) -> pd.DataFrame:
     is_id = credits["id"].str.fullmatch(_ID)
     cast, cast_ok = _readable(credits["cast"], main_cast)
     crew, crew_ok = _readable(credits["crew"], directors)
-    reasons = join_reasons({"bad_id": ~is_id, "duplicate_id": is_id & credits["id"].duplicated(),
+    reasons = join_reasons({"bad_id": ~is_id, "duplicate_id": is_id & _id_key(credits["id"]).duplicated(),
                             "unreadable_cast": ~cast_ok, "unreadable_crew": ~crew_ok}, credits.index)
     bad = reasons != ""
     report.rejected("credits", reasons[bad], credits[bad], lambda r: {"id": r["id"]})
     good = ~bad
+    _padded_ids("credits", credits.loc[good, "id"], report)
     out = pd.DataFrame({"id": credits.loc[good, "id"].astype(np.int64), "cast": cast[good], "directors": crew[good]})
     report.rows_out["credits"] = len(out)
     return out
@@ -167,9 +232,10 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
     bad = reasons != ""
     report.rejected("movies", reasons[bad], meta[bad], _describe)
     good = meta[~bad]
+    _padded_ids("movies", good["id"], report)
 
-    budget = pd.to_numeric(good["budget"], errors="coerce").astype(np.float64).fillna(0.0)
-    revenue = pd.to_numeric(good["revenue"], errors="coerce").astype(np.float64).fillna(0.0)
+    numbers = _numbers(good, report)
+    budget, revenue = numbers["budget"], numbers["revenue"]
     dates = pd.to_datetime(good["release_date"], format="%Y-%m-%d")
     movies = pd.DataFrame({
         "id": good["id"].astype(np.int64),
@@ -178,10 +244,10 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
         "overview": good["overview"],
         "tagline": good["tagline"],
         "status": good["status"],
-        "popularity": pd.to_numeric(good["popularity"], errors="coerce"),
-        "runtime": pd.to_numeric(good["runtime"], errors="coerce"),
-        "vote_average": pd.to_numeric(good["vote_average"], errors="coerce"),
-        "vote_count": pd.to_numeric(good["vote_count"], errors="coerce"),
+        "popularity": numbers["popularity"],
+        "runtime": numbers["runtime"],
+        "vote_average": numbers["vote_average"],
+        "vote_count": numbers["vote_count"],
         "budget": budget,
         "revenue": revenue,
         "return": np.where(budget > 0, revenue / budget.where(budget > 0, 1.0), 0.0),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -154,3 +154,19 @@ def test_movie_counts_per_platform(cleaned, raw_rows):
         got = ((titles["platform"] == platform.name) & (titles["type"] == "movie")).sum()
         assert got == expected
     assert ((titles["platform"] == "netflix") & (titles["type"] == "movie")).sum() == 6131
+
+
+def test_no_real_date_is_in_the_future_and_titles_added_before_their_release_year_are_kept(cleaned, raw_rows):
+    titles, report = cleaned
+    latest = (date.today() + timedelta(days=1)).isoformat()
+    early = []
+    for code, row in _kept(raw_rows):
+        raw = row["date_added"].strip()
+        if raw:
+            added = datetime.strptime(raw, "%B %d, %Y").date()
+            assert added.isoformat() <= latest
+            if added.year < int(row["release_year"]):
+                early.append(code + row["show_id"])
+    assert not any("date_added_in_future" in per for per in report.repairs.values())
+    # a series' release_year is its latest season's: 20 real titles were added before it, none by mistake
+    assert len(early) == 20 and titles.loc[early, "date_added"].notna().all()

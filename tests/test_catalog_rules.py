@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 import pytest
 
@@ -114,3 +116,36 @@ def test_sample_catalog_carries_every_defect(sample_data_dir):
     assert {"type_duration_conflict", "bad_date_added", "bad_release_year", "duplicate_show_id"} <= rejects
     assert "movie_with_seasons_is_a_tv_show" in repairs
     assert any("cast column is empty" in note for note in report.notes)
+
+
+def test_a_date_added_after_the_run_becomes_unknown_and_is_recorded():
+    today = date.today()
+    out, report = _clean(
+        {"date_added": "January 1, 2999"},
+        {"date_added": (today + timedelta(days=10)).strftime("%B %d, %Y")},
+        {"date_added": today.strftime("%B %d, %Y")},
+        {"date_added": (today + timedelta(days=1)).strftime("%B %d, %Y")},   # the tolerance: a day ahead
+    )
+    rows = out.set_index("id")
+    assert list(rows.index) == ["ns1", "ns2", "ns3", "ns4"] and report.total_rejected == 0
+    assert rows.loc["ns1", "date_added"] is None and rows.loc["ns2", "date_added"] is None
+    assert rows.loc["ns3", "date_added"] == today.isoformat()
+    assert rows.loc["ns4", "date_added"] == (today + timedelta(days=1)).isoformat()
+    assert report.repairs["netflix"] == {"date_added_in_future": 2}
+
+
+def test_show_ids_differing_only_in_leading_zeros_are_duplicates_and_show_ids_are_ascii():
+    out, report = _clean({}, {"show_id": "s01"}, {"show_id": "s\u0661\u0662\u0663"}, {"show_id": "s10"},
+                         {"show_id": "s0100"}, {"show_id": "\uff53\uff17"}, {"show_id": "S001"})
+    assert list(out["id"]) == ["ns1", "ns10", "ns0100"]
+    assert report.rejects["netflix"] == {"duplicate_show_id": 2, "bad_show_id": 2}
+    assert report.rejected_rows()["show_id"].tolist() == ["s01", "s\u0661\u0662\u0663", "\uff53\uff17", "S001"]
+
+
+@pytest.mark.parametrize("year, kept", [("1", False), ("0001", False), ("1879", False), ("9999", False),
+                                        (str(date.today().year + 2), False), ("1880", True),
+                                        (str(date.today().year + 1), True)])
+def test_release_years_outside_1880_to_next_year_are_rejected(year, kept):
+    out, report = _clean({}, {"release_year": year})
+    assert list(out["id"]) == (["ns1", "ns2"] if kept else ["ns1"])
+    assert report.rejects.get("netflix", {}) == ({} if kept else {"bad_release_year": 1})
