@@ -19,6 +19,7 @@ from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE,
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs, read_input_csv
+from .csv_input import record_not_utf8
 from .data_report import movies_report, streaming_report
 from .lock import LockLost, etl_lock
 from .model_report import model_report
@@ -52,8 +53,19 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
 
 
 def read_catalog_frames(source: DataSource) -> dict[str, pd.DataFrame]:
+    """The raw catalogs by platform code; rows that are not UTF-8 are out of them, in their attrs."""
     return {code: read_input_csv(data, f"{CATALOG_DIR}/{BY_CODE[code].filename}")
             for code, data in source.catalogs().items()}
+
+
+def clean_catalog_files(source: DataSource, report: QualityReport) -> pd.DataFrame:
+    """The catalogs read and cleaned; their rows that are not UTF-8 become `not_utf8` rejects of their
+    platform, counted in (recorded after the cleaning, which sets rows_in)."""
+    raw = read_catalog_frames(source)
+    titles = clean_catalogs(raw, report)
+    for code, frame in raw.items():
+        record_not_utf8(report, BY_CODE[code].name, frame, rows_in=BY_CODE[code].name)
+    return titles
 
 
 def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOptions, report: QualityReport):
@@ -124,6 +136,9 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
     meta, credits = (read_input_csv(data, f"{MOVIES_DIR}/{name}") if data is not None else None
                      for data, name in zip(files, ("movies_metadata.csv", "credits.csv")))
     movies = clean_movies(meta, credits, report)
+    for frame, group in ((meta, "movies"), (credits, "credits")):   # after the cleaning, which sets rows_in
+        if frame is not None:
+            record_not_utf8(report, group, frame, rows_in=group)
     writer.put("data/movies.parquet", to_parquet(movies))
     for query, content in build_movie_slices(movies).items():
         writer.put_json(slice_object_name(query), content)
@@ -175,7 +190,7 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     say = progress or Progress()
 
     catalog_report = QualityReport("catalogs")
-    titles = clean_catalogs(read_catalog_frames(source), catalog_report)
+    titles = clean_catalog_files(source, catalog_report)
     say("catalogs cleaned", rows_in=catalog_report.total_in, rows_out=len(titles),
         rejected=catalog_report.total_rejected)
 

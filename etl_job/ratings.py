@@ -5,7 +5,9 @@ re-read as text so that each bad row is found, counted and kept with its
 reason instead of failing the whole run. A row with more or fewer fields than
 the header is taken out as it is met (pyarrow's invalid-row handler: linear
 time, positional, never shifting the other rows) and rejected as
-`wrong_field_count` with its line number and text.
+`wrong_field_count` with its line number and text. A row that is not UTF-8
+(pyarrow refuses the whole file, or crashes on a header that is not) is taken
+out with its line and byte offset and rejected as `not_utf8` (etl_job.csv_input).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow.csv as pacsv
 from streamlens.platforms import BY_CODE
 
 from .catalog import InputError, check_columns, read_input_csv
+from .csv_input import Unreadable, mark_invalid_utf8, record_not_utf8, take_out_marked
 from .quality import QualityReport
 
 RATING_COLUMNS = ["userId", "rating", "timestamp", "movieId"]
@@ -68,24 +71,36 @@ def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
 
     movieId arrives dictionary-encoded (a Categorical): ids repeat millions
     of times, so string work happens once per distinct id. Rows with the wrong
-    number of fields are in attrs["wrong_field_count"] (count, kept rows).
+    number of fields are in attrs["wrong_field_count"] (count, kept rows); rows
+    that are not UTF-8 in attrs["not_utf8"] (csv_input.NotUtf8Rows). The file
+    is read with each invalid UTF-8 sequence replaced by a token (same rows,
+    same line breaks), so pyarrow reads it and the marked rows are taken out.
     """
     if not data.strip():
         raise InputError(f"{source}: the file is empty")
+    marked = mark_invalid_utf8(data)
+    text = marked.data
     wrong: list = []
     try:
-        frame = _read_arrow(data, _TYPED, wrong)
+        frame = _read_arrow(text, _TYPED, wrong)
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
         wrong = []
         try:
-            frame = _read_arrow(data, _TEXT, wrong)
+            frame = _read_arrow(text, _TEXT, wrong)
         except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError):
             wrong = []
-            frame = read_input_csv(data, source, index_col=False, on_bad_lines="warn")
+            frame = read_input_csv(text, source, index_col=False, on_bad_lines="warn")
+    try:
+        frame = take_out_marked(frame, marked, source)
+    except Unreadable as exc:
+        raise InputError(str(exc)) from exc
     check_columns(frame, RATING_COLUMNS, source)
     frame = frame[RATING_COLUMNS].assign(movieId=lambda f: f["movieId"].astype("category"))
     frame.attrs["source"] = source
-    frame.attrs["wrong_field_count"] = (len(wrong), _wrong_field_rows(data, wrong, len(RATING_COLUMNS)))
+    wrong_rows = _wrong_field_rows(text, wrong, len(RATING_COLUMNS))
+    for row in wrong_rows:
+        row["text"] = marked.readable(row["text"])
+    frame.attrs["wrong_field_count"] = (len(wrong), wrong_rows)
     return frame
 
 
@@ -144,6 +159,7 @@ def validate_ratings(
     """One file's valid ratings as columns user, item (row in title_ids), rating, timestamp."""
     now = time.time() if now is None else now
     _record_wrong_fields(report, frame)
+    record_not_utf8(report, "malformed", frame, rows_in="ratings")
     report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + len(frame)
     user, bad_user = _user_ids(frame["userId"])
     rating = pd.to_numeric(frame["rating"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
