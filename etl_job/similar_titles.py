@@ -31,7 +31,7 @@ from streamlens.text import match_key
 
 MAX_NEIGHBOURS = 20            # stored per title (and per platform): the most a request can ask for
 MAIN_CAST = 5                  # the billed stars carry the style; the long tail of a cast is noise
-DENSE_DF_SHARE = 0.06          # a term in more than 1 % of the titles is multiplied densely
+DENSE_DF_SHARE = 0.06          # a term in more than 6 % of the titles is multiplied densely
 MAX_DENSE_COLUMNS = 1024
 CHUNK_ROWS = 1024
 MIN_SIMILARITY = 1e-6          # below this, two titles share nothing

@@ -130,3 +130,24 @@ def test_unknown_names_suggest_the_closest_and_empty_is_a_400(handlers):
     assert status == 400 and body["error"]["parameter"] == "pais"
     status, body = ask(handlers, "peliculas_idioma", idioma="en", idiom="fr")
     assert status == 400 and body["error"]["parameter"] == "idiom"
+
+
+def test_a_miss_builds_the_suggestion_names_once_per_slice():
+    """Before, every not-found request rebuilt the name map of the whole slice."""
+    from streamlens.errors import NotFound
+    from streamlens.movie_queries import franquicia
+
+    class Counting(dict):
+        walks = 0
+
+        def items(self):
+            Counting.walks += 1
+            return super().items()
+
+    data = {"answers": Counting({"toy story collection": {"name": "Toy Story Collection", "count": 3,
+                                                          "total_revenue": 1.0, "average_revenue": 1.0}})}
+    for _ in range(3):
+        with pytest.raises(NotFound) as miss:
+            franquicia(data, "toy stori collection")
+        assert miss.value.details["suggestions"] == ["Toy Story Collection"]
+    assert Counting.walks == 1

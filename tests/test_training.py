@@ -60,18 +60,6 @@ def test_scores_for_user_match_single_estimates(fitted, ratings):
     assert model.scores_for_user(-1) is None
 
 
-def test_a_blend_is_the_weighted_sum_of_its_models(ratings):
-    trainset = to_dataset(ratings).build_full_trainset()
-    a = SVD(n_factors=6, n_epochs=15, random_state=2).fit(trainset)
-    b = SVD(n_factors=3, n_epochs=25, reg_bi=0.5, random_state=3).fit(trainset)
-    blend = FactorModel.blend([export_svd(a), export_svd(b)], [0.3, 0.7])
-    assert blend.item_factors.shape[1] == 9
-    for user, item in [(1000, "nt5"), (1001, "nt8"), (1010, "nt190"), (5, "nt5"), (1000, "none")]:
-        expected = np.clip(0.3 * a.predict(user, item, clip=False).est + 0.7 * b.predict(user, item, clip=False).est,
-                           0.5, 5.0)
-        assert blend.estimate(user, item) == pytest.approx(expected, abs=1e-6)
-
-
 def test_training_flow_reports_every_candidate_and_baseline(ratings):
     result = train_recommender(ratings, SMALL)
     card = result.card

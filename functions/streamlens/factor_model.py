@@ -88,26 +88,3 @@ class FactorModel:
                 user_factors=npz["user_factors"], item_factors=npz["item_factors"],
                 rating_scale=tuple(float(x) for x in npz["rating_scale"]),
             )
-
-    @classmethod
-    def blend(cls, models: list["FactorModel"], weights: list[float]) -> "FactorModel":
-        """sum_k w_k * model_k as one model: biases add, factors concatenate scaled by sqrt(w_k).
-
-        Every model must share the same id maps (trained on the same trainset).
-        """
-        first = models[0]
-        for other in models[1:]:
-            if not (np.array_equal(other.user_ids, first.user_ids) and np.array_equal(other.item_ids, first.item_ids)):
-                raise ValueError("blended models must share their user and item id maps")
-        if any(w < 0 for w in weights):
-            raise ValueError("blend weights must be non-negative")
-        roots = [np.sqrt(w) for w in weights]
-        return cls(
-            global_mean=sum(w * m.global_mean for m, w in zip(models, weights)),
-            user_ids=first.user_ids, item_ids=first.item_ids,
-            user_bias=sum(w * m.user_bias for m, w in zip(models, weights)),
-            item_bias=sum(w * m.item_bias for m, w in zip(models, weights)),
-            user_factors=np.hstack([r * m.user_factors for m, r in zip(models, roots)]),
-            item_factors=np.hstack([r * m.item_factors for m, r in zip(models, roots)]),
-            rating_scale=first.rating_scale,
-        )

@@ -15,15 +15,22 @@ from .queries import check_year
 from .text import closest, match_key
 
 
+def _names(data: dict) -> dict[str, str]:
+    """Match key -> display name, built once per loaded slice (the release cache replaces the slice, and
+    with it this map, when a new release goes live), not on every miss."""
+    if "_names" not in data:
+        data["_names"] = {k: (v["name"] if isinstance(v, dict) else (v[0][0] if isinstance(v, list) else k))
+                          for k, v in data["answers"].items()}
+    return data["_names"]
+
+
 def _lookup(data: dict, parameter: str, value: str, what: str) -> tuple[str, Any]:
     key = match_key(value or "")
     if not key:
         raise BadParameter(parameter, f"{parameter} must not be empty", f"a {what}")
     answer = data["answers"].get(key)
     if answer is None:
-        names = {k: (v["name"] if isinstance(v, dict) else (v[0][0] if isinstance(v, list) else k))
-                 for k, v in data["answers"].items()}
-        suggestions = closest(key, names)
+        suggestions = closest(key, _names(data))
         hint = f"; closest: {', '.join(suggestions)}" if suggestions else ""
         raise NotFound(f"no {what} matches {value!r}{hint}", parameter=parameter, suggestions=suggestions)
     return key, answer

@@ -33,6 +33,3 @@ def parse_platform(value: str) -> Platform:
         )
     return platform
 
-
-def platform_of_id(title_id: str) -> Platform:
-    return BY_CODE[title_id[0]]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 ANY = "*"
 QUERY_SLICES = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor")
-MOVIE_SLICES = ("peliculas_idioma", "peliculas_duracion", "franquicia", "peliculas_pais", "productoras_exitosas",
-                "get_director")
 
 
 def slice_key(*parts) -> str:
