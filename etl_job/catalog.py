@@ -9,7 +9,7 @@ unreadable is rejected with its reasons and kept in the rejects report.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -31,6 +31,7 @@ TITLE_COLUMNS = [
 VALID_TYPES = {"movie", "tv show"}
 DEFAULT_RATING = "G"
 MIN_YEAR = 1880
+DATE_ADDED_TOLERANCE = timedelta(days=1)    # the platform's calendar may be a day ahead of the run's
 
 # Formats whose reading is unambiguous. Numeric day/month orders such as
 # 03/04/2021 are deliberately absent: they are rejected, not guessed.
@@ -41,6 +42,8 @@ DATE_FORMATS = (
 )
 _DURATION = re.compile(r"^(\d+)\s*(min|mins|minutes?|seasons?)$", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_SHOW_ID = re.compile(r"[A-Za-z0-9_-]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
 class InputError(ValueError):
@@ -165,6 +168,24 @@ def _repair_movie_with_seasons(frame: pd.DataFrame, durations: pd.Series, platfo
         frame.loc[series, "type"] = "TV Show"
 
 
+def _repair_future_date_added(dates: pd.Series, frame: pd.DataFrame, platform: Platform,
+                              report: QualityReport) -> pd.Series:
+    """A title cannot have been added after the run (`2999-01-01`): the date becomes unknown, the title stays."""
+    future = dates.notna() & (dates > (date.today() + DATE_ADDED_TOLERANCE).isoformat())
+    report.repaired(platform.name, "date_added_in_future", int(future.sum()), [
+        {"show_id": s, "field": "date_added", "before": d, "after": None}
+        for s, d in zip(frame.loc[future, "show_id"], frame.loc[future, "date_added"])
+    ][:3])
+    return dates.where(~future, None)
+
+
+def _show_id_key(show_ids: pd.Series) -> pd.Series:
+    """What duplicates are found on: case ignored (`S1` and `s1` would publish one id) and leading zeros
+    (`s01` and `s1` read as one id, so the second row is doubtful); the published id keeps the show_id as
+    given, since ratings refer to it."""
+    return show_ids.str.lower().str.replace(_LEADING_ZEROS, "", regex=True)
+
+
 def _reject_reasons(frame: pd.DataFrame, durations: pd.Series, dates: pd.Series) -> pd.Series:
     """One '; '-joined reason string per row, empty where the row is good."""
     this_year = date.today().year
@@ -174,8 +195,9 @@ def _reject_reasons(frame: pd.DataFrame, durations: pd.Series, dates: pd.Series)
     unit = durations.map(lambda d: d[1] if d else None)
     checks = {
         "missing_show_id": frame["show_id"] == "",
-        # on the final id (lowercased), so that 's1' and 'S1' cannot both become 'ns1'
-        "duplicate_show_id": (frame["show_id"] != "") & frame["show_id"].str.lower().duplicated(keep="first"),
+        # ASCII letters, digits, '-' and '_': 's١٢٣' looks like s123 but is an id no ratings file writes
+        "bad_show_id": (frame["show_id"] != "") & ~frame["show_id"].str.fullmatch(_SHOW_ID),
+        "duplicate_show_id": (frame["show_id"] != "") & _show_id_key(frame["show_id"]).duplicated(keep="first"),
         "missing_title": frame["title"] == "",
         "bad_type": ~kind.isin(VALID_TYPES),
         "bad_release_year": year.isna() | (year < MIN_YEAR) | (year > this_year + 1),
@@ -201,6 +223,7 @@ def clean_platform(raw: pd.DataFrame, platform: Platform, report: QualityReport)
 
     _repair_movie_with_seasons(frame, durations, platform, report)
     reasons = _reject_reasons(frame, durations, dates)
+    dates = _repair_future_date_added(dates, frame, platform, report)     # after: a readable date, not a reject
     bad = reasons != ""
     report.rejected(platform.name, reasons[bad], raw.loc[bad, RAW_COLUMNS].fillna(""), _describe)
     good = frame[~bad]
