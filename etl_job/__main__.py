@@ -45,7 +45,7 @@ def data_location(explicit: str | None) -> str:
 
 def etl_options(args) -> EtlOptions:
     return EtlOptions(train=not args.skip_training, sample_ratings=args.sample_ratings,
-                      sample_users=args.sample_users, seed=args.seed)
+                      sample_users=args.sample_users, seed=args.seed, accept_shrink=args.accept_shrink)
 
 
 def publish(source: DataSource, store: ObjectStore, settings, options: EtlOptions) -> None:
@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ratings to generate when the data folder has none")
         p.add_argument("--sample-users", type=int, default=5_000)
         p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--accept-shrink", action="store_true",
+                       help="publish even if a catalog disappears or loses more than STREAMLENS_MAX_CATALOG_SHRINK "
+                            "(20%% by default) of the live release's titles")
 
     run = sub.add_parser("run", help="build and publish a release")
     etl_flags(run)

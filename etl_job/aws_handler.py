@@ -17,12 +17,14 @@ log = logging.getLogger("streamlens.etl")
 
 
 def handler(event: dict[str, Any] | None, context: Any = None) -> dict[str, Any]:
-    """event may set "data" (an s3:// prefix) and "skip_training"; defaults come from the environment."""
+    """event may set "data" (an s3:// prefix), "skip_training" and "accept_shrink" (publish even if a catalog
+    disappears or shrinks: etl_job.release_guard); defaults come from the environment."""
     event = event if isinstance(event, dict) else {}
     settings = get_settings()
     location = event.get("data") or settings.data_dir or f"s3://{settings.bucket}/raw"
     log.info("ETL started on %s", location)
     summary = run_etl(DataSource(location), ObjectStore.from_settings(settings), settings,
-                      EtlOptions(train=not event.get("skip_training", False)), Progress())
+                      EtlOptions(train=not event.get("skip_training", False),
+                                 accept_shrink=event.get("accept_shrink") is True), Progress())
     log.info("ETL published release %s", summary["release_id"])
     return summary

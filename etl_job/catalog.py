@@ -171,7 +171,7 @@ def _repair_movie_with_seasons(frame: pd.DataFrame, durations: pd.Series, platfo
 def _repair_future_date_added(dates: pd.Series, frame: pd.DataFrame, platform: Platform,
                               report: QualityReport) -> pd.Series:
     """A title cannot have been added after the run (`2999-01-01`): the date becomes unknown, the title stays."""
-    future = dates.notna() & (dates > (date.today() + DATE_ADDED_TOLERANCE).isoformat())
+    future = dates.fillna("").astype(str) > (date.today() + DATE_ADDED_TOLERANCE).isoformat()
     report.repaired(platform.name, "date_added_in_future", int(future.sum()), [
         {"show_id": s, "field": "date_added", "before": d, "after": None}
         for s, d in zip(frame.loc[future, "show_id"], frame.loc[future, "date_added"])

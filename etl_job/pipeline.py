@@ -28,6 +28,7 @@ from .movies import clean_movies, movie_ratings
 from .progress import Progress
 from .quality import QualityReport
 from .ranker import train_ranker
+from .release_guard import catalog_counts, check_release
 from .ratings import clean_movielens_ratings, clean_ratings, read_ratings_csv, title_scores
 from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
@@ -44,6 +45,7 @@ class EtlOptions:
     sample_users: int = 5_000
     seed: int = 42
     train_config: TrainConfig = field(default_factory=TrainConfig)
+    accept_shrink: bool = False      # publish even if a catalog disappears or shrinks (etl_job.release_guard)
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
@@ -125,10 +127,8 @@ class MoviesResult:
     ratings_small_report: QualityReport | None     # the validation of ratings_small.csv
 
 
-def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, config: TrainConfig,
-            say: Progress) -> MoviesResult | None:
-    """The movies catalog, when the data folder has one: data/movies.parquet, its query slices, its similar
-    movies and its data report; with training on, the recommender's reference run on ratings_small.csv."""
+def _clean_movies(source: DataSource) -> tuple[pd.DataFrame, QualityReport] | None:
+    """The cleaned movies catalog and its report, when the data folder has one."""
     files = source.movies()
     if files is None:
         return None
@@ -139,10 +139,16 @@ def _movies(source: DataSource, writer: ReleaseWriter, options: EtlOptions, conf
     for frame, group in ((meta, "movies"), (credits, "credits")):   # after the cleaning, which sets rows_in
         if frame is not None:
             record_not_utf8(report, group, frame, rows_in=group)
+    return movies, report
+
+
+def _movies(source: DataSource, movies: pd.DataFrame, report: QualityReport, writer: ReleaseWriter,
+            options: EtlOptions, config: TrainConfig, say: Progress) -> MoviesResult:
+    """The movies catalog's release objects: data/movies.parquet, its query slices, its similar movies and
+    its data report; with training on, the recommender's reference run on ratings_small.csv."""
     writer.put("data/movies.parquet", to_parquet(movies))
     for query, content in build_movie_slices(movies).items():
         writer.put_json(slice_object_name(query), content)
-    say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
 
     ratings, ratings_info = None, {"origin": "none: the data folder has no movies/ratings_small.csv and links.csv"}
     small, small_report = None, QualityReport("ratings_small")
@@ -209,6 +215,15 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         rejected=ratings_report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
         origin=ratings_origin["origin"])
 
+    cleaned_movies = _clean_movies(source)
+    if cleaned_movies is not None:
+        say("movies cleaned", rows_in=cleaned_movies[1].rows_in["movies"], rows_out=len(cleaned_movies[0]),
+            rejected=cleaned_movies[1].total_rejected)
+    counts = catalog_counts(titles, cleaned_movies[0] if cleaned_movies else None)
+    evidence = {"catalogs": catalog_report.to_dict(),
+                **({"movies": cleaned_movies[1].to_dict()} if cleaned_movies else {})}
+    accepted = check_release(store, settings, counts, options.accept_shrink, evidence)
+
     writer = ReleaseWriter(store, settings)
     movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])
     writer.put("data/titles.parquet", to_parquet(titles))
@@ -239,7 +254,9 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
 
     reports = {"catalogs": catalog_report, "ratings": ratings_report}
     movies = None
-    if (movies_result := _movies(source, writer, options, config, say)) is not None:
+    if cleaned_movies is not None:
+        movies_result = _movies(source, *cleaned_movies, writer, options, config, say)
+        del cleaned_movies
         movies, similar_card["movies"] = movies_result.report, movies_result.similar_card
         reports["movies"] = movies
         if movies_result.ratings_small_report is not None:
@@ -260,7 +277,8 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         "ratings": ratings_origin, "model": model_info,
         "counts": {"titles": len(titles), "ratings": len(ratings), "catalog_rejects": catalog_report.total_rejected,
                    "ratings_rejects": ratings_report.total_rejected,
-                   "movies": movies.rows_out.get("movies", 0) if movies else 0},
+                   "movies": movies.rows_out.get("movies", 0) if movies else 0, "catalogs": counts},
+        **({"accepted_shrink": accepted} if accepted else {}),
     })
     pruned = prune_releases(store, settings)
     say("release published", release=writer.release_id, objects=len(manifest["objects"]), pruned=len(pruned))

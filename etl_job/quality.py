@@ -1,10 +1,14 @@
 """The data-quality report: what came in, what went out, what was repaired
 and what was rejected: every rejected row counted with its reasons, and kept
-whole in the rejects CSV up to MAX_REJECT_ROWS per report, so that one bad
-input cannot make the report unbounded."""
+whole in the rejects CSV within bounds, so that one bad input cannot make the
+report unbounded: at most MAX_REJECT_ROWS rows, at most MAX_REJECTS_PER_KEY
+of one key (a user's rows of one reason: enough to fix the export, no more of
+anyone's history), and at most MAX_REJECTS_JSON_BYTES as the body of the
+reports Lambda's response (JSON-escaped, under Lambda's 6 MB limit)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections import defaultdict
@@ -16,6 +20,8 @@ import pandas as pd
 
 MAX_EXAMPLES = 5
 MAX_REJECT_ROWS = 20_000     # rows kept whole in a report's rejects CSV; beyond, rows are counted only
+MAX_REJECTS_PER_KEY = 10     # rows of one key (e.g. one user and reason) kept whole
+MAX_REJECTS_JSON_BYTES = 5_000_000
 
 
 def join_reasons(checks: dict[str, Any], index: pd.Index) -> pd.Series:
@@ -40,26 +46,40 @@ class QualityReport:
     _rejected: list[pd.DataFrame] = field(default_factory=list, repr=False)
     _rejected_total: int = field(default=0, repr=False)
     _rejected_kept: int = field(default=0, repr=False)
+    _kept_per_key: dict[str, int] = field(default_factory=dict, repr=False)
+    _csv: tuple[bytes, int] | None = field(default=None, repr=False)
 
     def repaired(self, group: str, kind: str, count: int, examples: list[dict[str, Any]] = ()) -> None:
         if count:
             self.repairs[group][kind] = self.repairs[group].get(kind, 0) + int(count)
             self._add_examples(f"repair:{kind}", group, examples)
 
-    def rejected(self, group: str, reasons: pd.Series, rows: pd.DataFrame, describe) -> None:
-        """Record rejected rows: reasons holds one '; '-joined reason string per row."""
+    def rejected(self, group: str, reasons: pd.Series, rows: pd.DataFrame, describe,
+                 key: pd.Series | None = None) -> None:
+        """Record rejected rows: reasons holds one '; '-joined reason string per row. With `key` (one value
+        per row, e.g. the user id), at most MAX_REJECTS_PER_KEY rows of one key and reason are kept whole."""
         if rows.empty:
             return
         for reason, count in reasons.str.split("; ").explode().value_counts().items():
             self.rejects[group][reason] = self.rejects[group].get(reason, 0) + int(count)
         self._rejected_total += len(rows)
         room = max(0, MAX_REJECT_ROWS - self._rejected_kept)
+        keep = np.ones(len(rows), dtype=bool)
+        if key is not None and room:
+            keys = pd.Series(key.astype(str).to_numpy() + "\x1f" + reasons.to_numpy().astype(str))
+            before = keys.map(self._kept_per_key).fillna(0).to_numpy()
+            keep = before + keys.groupby(keys.to_numpy()).cumcount().to_numpy() < MAX_REJECTS_PER_KEY
         if room:
-            kept = rows.iloc[:room].copy()
-            kept.insert(0, "reject_reason", reasons.to_numpy()[:room])
+            chosen = np.flatnonzero(keep)[:room]
+            kept = rows.iloc[chosen].copy()
+            kept.insert(0, "reject_reason", reasons.to_numpy()[chosen])
             kept.insert(0, "group", group)
             self._rejected.append(kept)
             self._rejected_kept += len(kept)
+            self._csv = None
+            if key is not None:
+                for name, count in keys.iloc[chosen].value_counts().items():
+                    self._kept_per_key[name] = self._kept_per_key.get(name, 0) + int(count)
         for reason in reasons.unique():
             sample = rows[reasons == reason].head(MAX_EXAMPLES)
             self._add_examples(f"reject:{reason}", group, [describe(r) for _, r in sample.iterrows()])
@@ -100,8 +120,9 @@ class QualityReport:
             "rows_in": dict(self.rows_in),
             "rows_out": dict(self.rows_out),
             "rows_rejected": self.total_rejected,
-            "rejected_rows_in_csv": self._rejected_kept,
+            "rejected_rows_in_csv": self._render()[1],
             "rejected_rows_csv_limit": MAX_REJECT_ROWS,
+            "rejected_rows_per_key_limit": MAX_REJECTS_PER_KEY,
             "repairs": {k: dict(v) for k, v in self.repairs.items()},
             "rejects": {k: dict(v) for k, v in self.rejects.items()},
             "missing_after_cleaning": self.missing,
@@ -109,13 +130,27 @@ class QualityReport:
             "notes": list(self.notes),
         }
 
-    def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), indent=2, default=str).encode()
-
     def rejects_csv(self) -> bytes:
-        buffer = io.StringIO()
-        self.rejected_rows().to_csv(buffer, index=False)
-        return buffer.getvalue().encode()
+        return self._render()[0]
+
+    def _render(self) -> tuple[bytes, int]:
+        """(the rejects CSV, its rows): the kept rows in order, cut at a row boundary once the CSV as a
+        JSON-escaped response body would pass MAX_REJECTS_JSON_BYTES."""
+        if self._csv is None:
+            frame = self.rejected_rows()
+            line = io.StringIO()
+            writer = csv.writer(line, lineterminator="\n")
+            parts, budget = [], MAX_REJECTS_JSON_BYTES
+            for row in [frame.columns, *frame.astype(object).where(frame.notna(), "").itertuples(index=False)]:
+                line.seek(0)
+                line.truncate()
+                writer.writerow(row)
+                budget -= len(json.dumps(line.getvalue())) - 2
+                if budget < 0:
+                    break
+                parts.append(line.getvalue())
+            self._csv = ("".join(parts).encode(), max(0, len(parts) - 1))
+        return self._csv
 
     def summary(self) -> str:
         lines = [f"data quality [{self.dataset}]: {self.total_in:,} rows in, {self.total_out:,} out, "

@@ -132,11 +132,12 @@ def _describe(row: pd.Series) -> dict:
 
 
 def _record_rejects(report: QualityReport, rows: pd.DataFrame, reasons: pd.Series) -> None:
-    """Positionally: the rows' index is never trusted to be unique."""
+    """Positionally: the rows' index is never trusted to be unique. A few rows per user and reason are
+    kept whole (every one is counted): enough to fix the export, not anyone's whole history."""
     rows, reasons = rows.reset_index(drop=True), reasons.reset_index(drop=True)
     for group, positions in rows.groupby(_group_of(rows["movieId"])).indices.items():
         report.rejected(group if group == "unknown" else f"ratings:{group}", reasons.iloc[positions],
-                        rows.iloc[positions], _describe)
+                        rows.iloc[positions], _describe, key=rows["userId"].iloc[positions])
 
 
 def _record_wrong_fields(report: QualityReport, frame: pd.DataFrame) -> None:

@@ -77,7 +77,8 @@ def actor_slice(titles: pd.DataFrame) -> dict:
             answers[slice_key(platform, ANY)] = top
     without_cast = sorted(p.name for p in PLATFORMS
                           if p.name in set(titles["platform"]) and titles.loc[titles["platform"] == p.name, "cast"].isna().all())
-    return {"answers": answers, "platforms_without_cast": without_cast}
+    empty = sorted(p.name for p in PLATFORMS if p.name not in set(titles["platform"]))
+    return {"answers": answers, "platforms_without_cast": without_cast, "platforms_without_titles": empty}
 
 
 def build_slices(titles: pd.DataFrame, scores: pd.DataFrame) -> dict[str, dict]:

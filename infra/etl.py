@@ -37,12 +37,13 @@ class Etl(Construct):
         super().__init__(scope, construct_id)
         self.log_group = log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
         role = function_role(self, "Role", log_group,
-                             "streamlens ETL: reads raw/, writes releases/, the manifest and its run lock")
+                             "streamlens ETL: reads raw/, writes releases/, the manifest, its run lock and refusals")
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("raw/*")]))
         role.add_to_policy(iam.PolicyStatement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             resources=[bucket.arn_for_objects("releases/*"), bucket.arn_for_objects("manifest.json"),
-                       bucket.arn_for_objects("locks/etl.json")]))        # the run lock (etl_job/lock.py)
+                       bucket.arn_for_objects("locks/etl.json"),          # the run lock (etl_job/lock.py)
+                       bucket.arn_for_objects("refused-run.json")]))      # the last refusal (etl_job/release_guard.py)
         role.add_to_policy(iam.PolicyStatement(
             actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": ["raw/*", "releases/*", "releases/", "manifest.json"]}}))

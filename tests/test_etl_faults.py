@@ -4,7 +4,9 @@ The live release must stay the previous complete one, and a rerun must finish th
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
+import io
 import json
 import shutil
 import threading
@@ -156,9 +158,16 @@ def _copy(sample_data_dir, tmp_path):
     return folder
 
 
+def _cut_inside_a_row(path):
+    """Cut the file 12 bytes into one of its last rows (inside its show_id and type, never inside quotes)."""
+    data = path.read_bytes()
+    path.write_bytes(data[:data.rfind(b"\ns", 0, len(data) - 2000) + 12])
+
+
 @pytest.mark.parametrize("damage, expected", [
-    (lambda f: (f / "streaming/netflix_titles.csv").write_bytes(
-        (f / "streaming/netflix_titles.csv").read_bytes()[:5000]), "published"),                 # truncated
+    (lambda f: (f / "streaming/netflix_titles.csv").write_bytes(          # truncated: most titles lost
+        (f / "streaming/netflix_titles.csv").read_bytes()[:5000]), "netflix: 296 titles live, 26 in the new"),
+    (lambda f: _cut_inside_a_row(f / "streaming/netflix_titles.csv"), "published"),   # truncated near its end
     (lambda f: (f / "streaming/hulu_titles.csv").write_text("id,name\n1,x\n"), "missing column"),
     (lambda f: (f / "streaming/disney_plus_titles.csv").write_bytes(b""), "empty"),
     (lambda f: (f / "streaming/amazon_prime_titles.csv").write_bytes(
@@ -179,8 +188,14 @@ def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_unto
     if expected == "published":          # a truncated file loses its last rows: the cut row is rejected
         summary = _etl(folder, settings, store)
         report = json.loads(store.get(read_manifest(store, settings)["objects"]["reports/quality.json"]["key"]))
-        assert report["catalogs"]["rows_out"]["netflix"] < first["counts"]["titles"]
+        live = first["counts"]["catalogs"]["netflix"]
+        assert 0.8 * live <= report["catalogs"]["rows_out"]["netflix"] < live
         assert summary["release_id"] != first["release_id"]
+        cut_id = (folder / "streaming/netflix_titles.csv").read_bytes().rsplit(b"\n", 1)[1].split(b",")[0].decode()
+        rejects = store.get(read_manifest(store, settings)["objects"]["reports/rejects_catalogs.csv"]["key"])
+        cut = [r for r in csv.DictReader(io.StringIO(rejects.decode())) if r["group"] == "netflix"
+               and r["show_id"] == cut_id]
+        assert len(cut) == 1 and cut[0]["reject_reason"], "the cut row is rejected, with its reasons"
         return
     with pytest.raises(InputError, match=expected):
         _etl(folder, settings, store)

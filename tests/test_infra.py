@@ -167,8 +167,11 @@ def test_only_the_etl_can_write_and_only_under_its_prefixes(synthesized):
         assert not actions & {"s3:PutObject", "s3:DeleteObject", "s3:*"}, name
     writes = [s for s in _statements(template, "etl") if "s3:PutObject" in s["Action"]]
     assert len(writes) == 1
-    assert sorted(_s3_resources(writes[0])) == ["<bucket>/locks/etl.json", "<bucket>/manifest.json",
-                                                 "<bucket>/releases/*"]
+    from etl_job.lock import LOCK_NAME
+    from etl_job.release_guard import REFUSED_RUN
+
+    assert sorted(_s3_resources(writes[0])) == sorted([f"<bucket>/{LOCK_NAME}", "<bucket>/manifest.json",
+                                                        f"<bucket>/{REFUSED_RUN}", "<bucket>/releases/*"])
 
 
 def test_bucket_is_private_encrypted_versioned_logged_and_ssl_only(synthesized):

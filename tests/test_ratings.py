@@ -119,6 +119,47 @@ def test_the_rejects_csv_is_bounded_but_every_reject_is_counted(monkeypatch):
     assert report.to_dict()["rejected_rows_in_csv"] == 50
 
 
+def test_the_rejects_csv_keeps_a_few_rows_per_user_and_reason_and_counts_them_all():
+    """One user with 300 bad ratings in two files: the CSV shows enough of them to fix the export, not the
+    user's whole history; every row is still counted."""
+    from etl_job.quality import MAX_REJECTS_PER_KEY
+
+    heavy = [f"7,9.0,{1600000000 + k},as1" for k in range(150)]
+    light = ["8,9.0,1600000000,as1", "8,4.0,1,as2"]
+    report = QualityReport("ratings")
+    clean_ratings([read_ratings_csv(_csv(heavy + light), "a.csv"), read_ratings_csv(_csv(heavy), "b.csv")],
+                  TITLES, report, now=NOW)
+    assert report.total_rejected == 302 and report.rejects["ratings:amazon"] == {"bad_rating": 301,
+                                                                                 "bad_timestamp": 1}
+    kept = report.rejected_rows()
+    per_user = kept.groupby(["userId", "reject_reason"]).size().to_dict()
+    assert per_user == {("7", "bad_rating"): MAX_REJECTS_PER_KEY, ("8", "bad_rating"): 1, ("8", "bad_timestamp"): 1}
+    assert kept.loc[kept["userId"] == "7", "timestamp"].tolist() == [str(1600000000 + k)
+                                                                     for k in range(MAX_REJECTS_PER_KEY)]
+    assert report.to_dict()["rejected_rows_in_csv"] == len(kept)
+
+
+def test_the_rejects_csv_fits_a_lambda_response_and_says_how_many_rows_it_holds():
+    """20,000 catalog-sized rows full of quotes and non-ASCII text: before, the CSV was unbounded as a
+    JSON-escaped response body (60 MB), far over Lambda's 6 MB; now it is cut at a row boundary under the bound."""
+    import csv
+    import json
+
+    from etl_job.quality import MAX_REJECTS_JSON_BYTES
+
+    text = 'a "quoted" description, « naïve » 東京 ' * 40
+    rows = pd.DataFrame({"show_id": [f"s{k}" for k in range(20_000)], "description": text})
+    report = QualityReport("catalogs")
+    report.rejected("netflix", pd.Series("bad_type", index=rows.index), rows, lambda r: {})
+    body = report.rejects_csv()
+    assert len(json.dumps(rows.to_csv(index=False))) > 6_000_000   # what it was before
+    assert len(json.dumps(body.decode())) <= MAX_REJECTS_JSON_BYTES
+    parsed = list(csv.DictReader(io.StringIO(body.decode())))
+    assert 0 < len(parsed) < 20_000 and len(parsed) == report.to_dict()["rejected_rows_in_csv"]
+    assert [r["show_id"] for r in parsed] == [f"s{k}" for k in range(len(parsed))]
+    assert all(r["description"] == text for r in parsed) and report.total_rejected == 20_000
+
+
 def test_movielens_ratings_are_validated_like_the_streaming_ones():
     """ratings_small.csv with garbage rows: before, training crashed on them after two minutes."""
     from etl_job.ratings import clean_movielens_ratings

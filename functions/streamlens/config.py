@@ -43,6 +43,7 @@ class Settings:
     root_path: str
     cors_origins: tuple[str, ...]      # origins whose pages may call the API (the web interface's)
     etl_lock_seconds: float            # lease of the ETL's lock (longer than the ETL Lambda's 15 minutes)
+    max_catalog_shrink: float          # share of a catalog's live titles a new release may lose unasked
 
     @property
     def manifest_key(self) -> str:
@@ -74,5 +75,6 @@ def get_settings() -> Settings:
         recommend_threshold=_number("STREAMLENS_RECOMMEND_THRESHOLD", 3.5, float),
         root_path=(_env("STREAMLENS_ROOT_PATH", "") or "").rstrip("/"),
         etl_lock_seconds=max(1.0, _number("STREAMLENS_ETL_LOCK_SECONDS", 1200.0, float)),
+        max_catalog_shrink=min(1.0, max(0.0, _number("STREAMLENS_MAX_CATALOG_SHRINK", 0.2, float))),
         cors_origins=tuple(o.strip() for o in (_env("STREAMLENS_CORS_ORIGINS", "*") or "*").split(",") if o.strip()),
     )

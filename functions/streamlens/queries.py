@@ -60,9 +60,12 @@ def get_count_platform(data: dict, platform: str) -> dict[str, Any]:
 def get_actor(data: dict, platform: str, year: int | None) -> dict[str, Any]:
     name = platform_name(platform)
     check_year(year)
+    if name in data.get("platforms_without_titles", ()):
+        raise NotFound(f"the {name} catalog has no titles in this release")
     if name in data["platforms_without_cast"]:
         raise NotFound(f"the {name} catalog has no cast data, so no actor can be named")
     answer = data["answers"].get(slice_key(name, ANY if year is None else year))
     if answer is None:
-        raise NotFound(f"no {name} title released in {year} lists its cast")
+        raise NotFound(f"no {name} title lists its cast" if year is None else
+                       f"no {name} title released in {year} lists its cast")
     return {"platform": name, "year": year, **answer}

@@ -125,6 +125,8 @@ class SimilarTitles:
         if not 1 <= n <= MAX_N:
             raise BadParameter("n", f"n must be between 1 and {MAX_N}", f"1..{MAX_N}")
         found = []
+        if group not in self.neighbours:    # a platform with no titles in this release: nothing is like it
+            return found
         for position, score in zip(self.neighbours[group][k][:n].tolist(), self.scores[group][k][:n].tolist()):
             if position < 0:
                 break
