@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import glob
 import json
+import re
+import time
 
 import pandas as pd
 import pytest
@@ -216,3 +218,252 @@ def test_unknown_user_gets_the_cold_start_ranking(handlers, real_release):
     assert body["cold_start"] is True and "no ratings yet" in body["message"]
     assert [i["title_id"] for i in body["items"]] == stats["movieId"].head(5).tolist()
     assert [i["score"] for i in body["items"]] == pytest.approx(stats["mean"].head(5).tolist(), abs=1e-4)
+
+
+# --- The OpenAPI document states what the API enforces (issue 13) ---------------------------------------------
+
+def _parameters(spec: dict) -> dict[tuple[str, str], dict]:
+    """(path, parameter name) -> schema, for every GET parameter of the document."""
+    return {(path, p["name"]): p["schema"] for path, operations in spec["paths"].items()
+            for p in operations.get("get", {}).get("parameters", [])}
+
+
+def _types(schema: dict) -> set[str]:
+    return {s.get("type") for s in schema.get("anyOf", [schema])} - {"null", None}
+
+
+def _bounds(schema: dict) -> tuple:
+    bounded = next((s for s in [schema, *schema.get("anyOf", [])] if "minimum" in s), {})
+    return bounded.get("minimum"), bounded.get("maximum")
+
+
+def test_openapi_states_the_range_of_every_number():
+    from streamlens.combined_app import build_app
+    from streamlens.queries import MAX_YEAR, MIN_YEAR
+    from streamlens.similar import MAX_N
+    from streamlens.titles import MAX_LIMIT
+
+    spec = build_app().openapi()
+    years = (MIN_YEAR, MAX_YEAR)
+    expected = {("/max-duration", "year"): years, ("/score-count", "year"): years, ("/actor", "year"): years,
+                ("/score-count", "scored"): (0, 5), ("/recommend", "user_id"): (1, 2**63 - 1),
+                ("/users/{user_id}/recommendations", "user_id"): (1, 2**63 - 1),
+                ("/users/{user_id}/recommendations", "n"): (1, 100),
+                ("/users/{user_id}/recommendations", "year_min"): years,
+                ("/users/{user_id}/recommendations", "year_max"): years, ("/movies/duration", "year"): years,
+                ("/movies/recommendation", "n"): (1, MAX_N), ("/movies/recommendation", "year"): years,
+                ("/similar", "n"): (1, MAX_N), ("/similar", "year"): years, ("/titles", "limit"): (1, MAX_LIMIT)}
+    numbers = {key: _bounds(schema) for key, schema in _parameters(spec).items()
+               if _types(schema) & {"integer", "number"}}
+    assert numbers == expected
+    body = spec["components"]["schemas"]["VisitorRatings"]["properties"]
+    assert {name: _bounds(body[name]) for name in ("n", "year_min", "year_max")} == {
+        "n": (1, 100), "year_min": years, "year_max": years}
+    # FastAPI writes a constraint it cannot place as a pydantic keyword, which no JSON Schema reader knows
+    assert not {"ge", "le", "gt", "lt"} & set(re.findall(r'"(\w+)":', json.dumps(spec)))
+
+
+def _accepted(check, value) -> bool:
+    from streamlens.errors import BadParameter
+
+    try:
+        return check(value) == value
+    except BadParameter:
+        return False
+
+
+def test_openapi_platform_pattern_accepts_exactly_what_the_api_accepts():
+    import jsonschema_rs
+
+    from streamlens.combined_app import build_app
+    from streamlens.params import check_platform
+    from streamlens.platforms import PLATFORMS
+
+    spec = build_app().openapi()
+    patterns = {key: schema.get("pattern") for key, schema in _parameters(spec).items() if key[1] == "platform"}
+    assert len(patterns) == 7 and len(set(patterns.values())) == 1, patterns
+    assert spec["components"]["schemas"]["VisitorRatings"]["properties"]["platform"]["pattern"] == \
+        next(iter(patterns.values()))
+    # read as a JSON Schema reader does (ECMA 262: '$' is the end, not "before a final newline" as in Python),
+    # and as the API does
+    schema = jsonschema_rs.validator_for(_parameters(spec)[("/count-platform", "platform")])
+    spellings = [w for p in PLATFORMS for word in (p.code, p.name) for w in (word, word.upper(), word.title(),
+                                                                              word[:1] + word[1:].upper())]
+    refused = ["", " n", "n ", "nn", "xbox", "netflix\n", "\tn", "ｎ", "netflixx", "a|d", "NETFLİX", "\u212aids"]
+    assert [s for s in spellings + refused if schema.is_valid(s)] == spellings
+    assert [s for s in spellings + refused if _accepted(check_platform.func, s)] == spellings
+    descriptions = {spec_["description"] for spec_ in (p for path, ops in spec["paths"].items()
+                                                       for p in ops.get("get", {}).get("parameters", [])
+                                                       if p["name"] == "platform")}
+    assert all(d.startswith("a, d, h, n or amazon, disney, hulu, netflix, in any case") for d in descriptions)
+    handlers_source = "".join(open(f).read() for f in glob.glob("functions/*/handler.py"))
+    assert "amazon, disney" not in handlers_source, "the platform parameter is declared once, in streamlens.params"
+
+
+def test_openapi_text_parameters_state_their_lengths_and_that_blank_is_refused():
+    from streamlens.combined_app import build_app
+    from streamlens.text import NOT_BLANK_PATTERN
+
+    spec = build_app().openapi()
+    texts = {("/movies/language", "idioma"), ("/movies/duration", "pelicula"), ("/movies/franchise", "franquicia"),
+             ("/movies/country", "pais"), ("/movies/production-company", "productora"),
+             ("/movies/director", "nombre_director"), ("/movies/recommendation", "titulo"), ("/similar", "title"),
+             ("/titles", "q")}
+    for key, schema in _parameters(spec).items():
+        if "string" not in _types(schema):
+            continue
+        if key in texts:
+            assert (schema["minLength"], schema["maxLength"], schema["pattern"]) == (1, 500, NOT_BLANK_PATTERN), key
+        else:   # ids, names and the choices: bounded by a length or by their pattern or enum
+            assert schema.get("maxLength") == 500 or "pattern" in schema or "enum" in schema, key
+
+
+def test_the_blank_pattern_is_exactly_the_values_whose_match_key_is_empty():
+    """Over every code point: a value is refused as blank (the pattern does not match) exactly when its
+    match key is empty (a key is empty only when each of its characters is; so one character is enough)."""
+    from streamlens.text import NOT_BLANK_PATTERN, match_key
+
+    pattern = re.compile(NOT_BLANK_PATTERN)
+    disagree = [hex(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000
+                and (pattern.search(chr(c)) is None) != (match_key(chr(c)) == "")]
+    assert disagree == []
+    assert match_key("´") == "´" and match_key("\u0301") == "\u0301" and match_key(" \u200b\ufeff\t") == ""
+
+
+@pytest.mark.parametrize("typed, data", [("darwin's game", "Darwin’s Game"), ("finding 'ohana", "Finding ‘Ohana"),
+                                         ("eliʼs places", "Eli’s Places"), ("saint\u200b seiya", "SAINT SEIYA"),
+                                         ("\ufeffthe queen’s gambit", "The Queen's Gambit")])
+def test_a_query_is_normalised_like_the_data(typed, data):
+    from streamlens.text import match_key
+
+    assert match_key(typed) == match_key(data) or match_key(data) in match_key(typed)
+
+
+def _titles_with(raw_rows, characters: str) -> list[tuple[str, str]]:
+    """(title id, raw title) of the real titles holding one of the characters (read with the csv module)."""
+    return [(code + r["show_id"], r["title"]) for code, rows in raw_rows.items() for r in rows
+            if any(ch in r["title"] for ch in characters)]
+
+
+def test_title_search_matches_real_titles_whatever_the_apostrophe(real_release, raw_rows):
+    """Every real title spelled with a curly apostrophe (57 of them) is found typed with a straight one, and
+    every title with a straight one typed with a curly one; invisible characters in the query are ignored."""
+    search = load_handler("titles").handler
+    curly = _titles_with(raw_rows, "’‘ʼ")
+    straight = _titles_with(raw_rows, "'")[:60]
+    assert len(curly) >= 50
+    for title_id, title in curly + straight:
+        typed = title.replace("’", "'").replace("‘", "'").replace("ʼ", "'") if (title_id, title) in curly \
+            else title.replace("'", "’")
+        for q in (typed, "\u200b" + typed + "\ufeff"):
+            body = search({"q": q, "limit": 20, "platform": title_id[0]}, None)
+            assert title_id in [i["id"] for i in body["items"]], (title, q, body)
+    first = search(v1_event("/titles", {"q": "darwin's game", "platform": "n"}), None)
+    assert json.loads(first["body"])["items"][0]["title"] == "darwin’s game"
+
+
+def test_similar_titles_resolve_a_title_whatever_the_apostrophe(real_release, raw_rows):
+    similar = load_handler("similar").handler
+    curly = [(i, t) for i, t in _titles_with(raw_rows, "’‘ʼ")]
+    for title_id, title in curly[:20]:
+        body = similar({"title": title.replace("’", "'").replace("‘", "'").replace("ʼ", "'"), "n": 1}, None)
+        matches = [body["source"]["id"], *[o["id"] for o in body["other_matches"]]]
+        assert title_id in matches, (title, body)
+
+
+def test_movie_titles_match_whatever_the_apostrophe(shared_data):
+    """The movies index as the ETL builds it (etl_job.movie_slices over the real movies_metadata.csv) and the
+    function's lookup: "National Lampoon’s European Vacation" is found typed with a straight apostrophe."""
+    from etl_job.catalog import read_input_csv
+    from etl_job.movie_slices import build_movie_slices
+    from etl_job.movies import clean_movies
+    from etl_job.quality import QualityReport
+    from streamlens import movie_queries
+
+    meta = read_input_csv((shared_data / "movies" / "movies_metadata.csv").read_bytes(), "movies_metadata.csv")
+    expected = meta[meta["title"].str.contains("’", regex=False) & (meta["release_date"] != "")]
+    movies = clean_movies(meta, None, QualityReport("movies"))
+    durations = build_movie_slices(movies[movies["title"].str.contains("Lampoon|’", regex=True)])["peliculas_duracion"]
+    assert len(expected) >= 1
+    for title in expected["title"]:
+        for typed in (title.replace("’", "'"), title.replace("’", "ʼ"), "\u200b" + title.lower()):
+            answer = movie_queries.peliculas_duracion(durations, typed)
+            assert [m["title"] for m in answer["movies"]] == [title] * len(answer["movies"]), typed
+            assert {m["id"] for m in answer["movies"]} == set(expected.loc[expected["title"] == title, "id"].astype(int))
+
+
+# --- A slow S3 call does not stall the local server (issue 13, functions under faults) -------------------------
+
+@pytest.fixture(scope="module")
+def served(sample_data_dir):
+    """The combined app under uvicorn, as the local run serves it, on a release of the generated data; its
+    ObjectStore.get can be slowed for the keys of one function."""
+    import threading
+
+    import uvicorn
+
+    from streamlens.combined_app import build_app
+    from streamlens.storage import ObjectStore
+
+    from .conftest import free_port
+
+    slow: dict[str, float] = {}
+    plain_get = ObjectStore.get
+
+    def get(self, key, *args, **kwargs):
+        time.sleep(next((delay for part, delay in slow.items() if part in key), 0.0))
+        return plain_get(self, key, *args, **kwargs)
+
+    with moto_bucket("slow-s3-test", STREAMLENS_MANIFEST_TTL_SECONDS="600") as (settings, store), \
+            pytest.MonkeyPatch.context() as mp:
+        run_etl(DataSource(str(sample_data_dir)), store, settings,
+                EtlOptions(train=False, sample_ratings=5_000, sample_users=300), Progress())
+        mp.setattr(ObjectStore, "get", get)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(build_app(), host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}", slow
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("slow_path, slow_key", [("/actor?platform=n", "get_actor"),
+                                                 ("/reports/quality.json", "quality.json")])
+def test_a_slow_s3_call_does_not_stall_the_other_routes(served, slow_path, slow_key):
+    """While one request waits 4 s on S3 (a cold load of its slice, or an on-demand report read), a route
+    answering from its warm copy answers at once: the S3 call runs off the event loop."""
+    import threading
+
+    import httpx
+
+    base, slow = served
+    assert httpx.get(f"{base}/count-platform?platform=n", timeout=30).status_code == 200      # warm
+    assert httpx.get(f"{base}/reports", timeout=30).status_code == 200                         # warm manifest
+    slow[slow_key] = 4.0
+    answers: dict[str, tuple[int, float]] = {}
+
+    def ask_slow() -> None:
+        started = time.monotonic()
+        answers["slow"] = (httpx.get(base + slow_path, timeout=30).status_code, time.monotonic() - started)
+
+    stuck = threading.Thread(target=ask_slow)
+    try:
+        stuck.start()
+        time.sleep(0.5)                                           # the slow request is inside its S3 call
+        started = time.monotonic()
+        warm = httpx.get(f"{base}/count-platform?platform=n", timeout=30)
+        waited = time.monotonic() - started
+        stuck.join(timeout=30)
+    finally:
+        slow.clear()
+    assert warm.status_code == 200 and warm.json()["platform"] == "netflix"
+    assert answers["slow"][0] == 200 and answers["slow"][1] >= 4.0, answers     # it was stuck, and then answered
+    assert waited < 2.0, f"the warm route waited {waited:.1f} s behind the slow S3 call"

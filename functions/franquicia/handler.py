@@ -1,9 +1,12 @@
 """Lambda: GET /movies/franchise, movies, total and average revenue of a collection."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Franchise
 from streamlens.slices import slice_object_name
@@ -21,9 +24,9 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def franquicia(
-    franquicia: str = Query(..., description="collection (franchise) name", examples=["Toy Story Collection"]),
+    franquicia: Annotated[Text, Query(description="collection (franchise) name", examples=["Toy Story Collection"])],
 ) -> dict:
-    return movie_queries.franquicia(SLICE.get("slice"), franquicia)
+    return movie_queries.franquicia(await SLICE.get_async("slice"), franquicia)
 
 
 app = create_app([router], "streamlens: franquicia")

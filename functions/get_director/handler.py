@@ -1,9 +1,12 @@
 """Lambda: GET /movies/director, a director's success (total return) and movies."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Director
 from streamlens.slices import slice_object_name
@@ -21,9 +24,9 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def get_director(
-    nombre_director: str = Query(..., description="director's name", examples=["John Lasseter"]),
+    nombre_director: Annotated[Text, Query(description="director's name", examples=["John Lasseter"])],
 ) -> dict:
-    return movie_queries.get_director(SLICE.get("slice"), nombre_director)
+    return movie_queries.get_director(await SLICE.get_async("slice"), nombre_director)
 
 
 app = create_app([router], "streamlens: get_director")

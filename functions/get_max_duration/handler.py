@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from streamlens import queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import OptionalPlatform, OptionalYear
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import MaxDuration
 from streamlens.slices import slice_object_name
@@ -21,12 +22,12 @@ router = APIRouter(tags=["streaming catalog"])
             description="The title with the longest duration, optionally for one release year and platform. "
                         "Ties: title A-Z, then id.")
 async def get_max_duration(
-    year: int | None = Query(None, description="release year", examples=[2020]),
-    platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix (any case)",
-                                 examples=["n"]),
+    year: OptionalYear = None,
+    platform: OptionalPlatform = None,
     duration_type: Literal["min", "season"] = Query("min", description="minutes (movies) or seasons (shows)"),
 ) -> dict:
-    return queries.get_max_duration(SLICE.get("slice"), year=year, platform=platform, duration_type=duration_type)
+    return queries.get_max_duration(await SLICE.get_async("slice"), year=year, platform=platform,
+                                    duration_type=duration_type)
 
 
 app = create_app([router], "streamlens: get_max_duration")

@@ -1,9 +1,10 @@
 """Lambda: GET /score-count, movies of a platform and year scored above a threshold."""
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from streamlens import queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Platform, Scored, Year
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import ScoreCount
 from streamlens.slices import slice_object_name
@@ -18,12 +19,8 @@ router = APIRouter(tags=["streaming catalog"])
             summary="Movies scored above a threshold",
             description="How many movies of the platform released in `year` have a score (mean user rating) "
                         "strictly greater than `scored`.")
-async def get_score_count(
-    platform: str = Query(..., description="a, d, h, n or amazon, disney, hulu, netflix (any case)", examples=["n"]),
-    scored: float = Query(..., description="score threshold on the 0..5 scale", examples=[3.5]),
-    year: int = Query(..., description="release year", examples=[2020]),
-) -> dict:
-    return queries.get_score_count(SLICE.get("slice"), platform=platform, scored=scored, year=year)
+async def get_score_count(platform: Platform, scored: Scored, year: Year) -> dict:
+    return queries.get_score_count(await SLICE.get_async("slice"), platform=platform, scored=scored, year=year)
 
 
 app = create_app([router], "streamlens: get_score_count")

@@ -1,9 +1,12 @@
 """Lambda: GET /movies/duration, runtime and release year of every movie with that title."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import OptionalYear, Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Runtimes
 from streamlens.slices import slice_object_name
@@ -21,10 +24,10 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def peliculas_duracion(
-    pelicula: str = Query(..., description="movie title", examples=["Toy Story"]),
-    year: int | None = Query(None, description="release year, to narrow titles shared by several movies"),
+    pelicula: Annotated[Text, Query(description="movie title", examples=["Toy Story"])],
+    year: Annotated[OptionalYear, Query(description="release year, to narrow titles shared by several movies")] = None,
 ) -> dict:
-    return movie_queries.peliculas_duracion(SLICE.get("slice"), pelicula, year=year)
+    return movie_queries.peliculas_duracion(await SLICE.get_async("slice"), pelicula, year=year)
 
 
 app = create_app([router], "streamlens: peliculas_duracion")

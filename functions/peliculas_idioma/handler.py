@@ -1,9 +1,12 @@
 """Lambda: GET /movies/language, the number of movies in an original language."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import LanguageCount
 from streamlens.slices import slice_object_name
@@ -21,9 +24,9 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def peliculas_idioma(
-    idioma: str = Query(..., description="original language code, as written in the data", examples=["en"]),
+    idioma: Annotated[Text, Query(description="original language code, as written in the data", examples=["en"])],
 ) -> dict:
-    return movie_queries.peliculas_idioma(SLICE.get("slice"), idioma)
+    return movie_queries.peliculas_idioma(await SLICE.get_async("slice"), idioma)
 
 
 app = create_app([router], "streamlens: peliculas_idioma")

@@ -1,9 +1,12 @@
 """Lambda: GET /movies/country, the number of movies produced in a country."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import CountryCount
 from streamlens.slices import slice_object_name
@@ -21,9 +24,9 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def peliculas_pais(
-    pais: str = Query(..., description="production country, as named in the data", examples=["France"]),
+    pais: Annotated[Text, Query(description="production country, as named in the data", examples=["France"])],
 ) -> dict:
-    return movie_queries.peliculas_pais(SLICE.get("slice"), pais)
+    return movie_queries.peliculas_pais(await SLICE.get_async("slice"), pais)
 
 
 app = create_app([router], "streamlens: peliculas_pais")

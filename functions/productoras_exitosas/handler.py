@@ -1,9 +1,12 @@
 """Lambda: GET /movies/production-company, total revenue and number of movies of a production company."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import movie_queries
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import CompanyRevenue
 from streamlens.slices import slice_object_name
@@ -21,9 +24,9 @@ router = APIRouter(tags=["movies catalog"])
                         "Names match ignoring case and accents; one that matches nothing is a 404 "
                         "that suggests the closest names.")
 async def productoras_exitosas(
-    productora: str = Query(..., description="production company", examples=["Pixar Animation Studios"]),
+    productora: Annotated[Text, Query(description="production company", examples=["Pixar Animation Studios"])],
 ) -> dict:
-    return movie_queries.productoras_exitosas(SLICE.get("slice"), productora)
+    return movie_queries.productoras_exitosas(await SLICE.get_async("slice"), productora)
 
 
 app = create_app([router], "streamlens: productoras_exitosas")

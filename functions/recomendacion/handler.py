@@ -1,9 +1,12 @@
 """Lambda: GET /movies/recommendation, the movies most similar in content to a movie (precomputed)."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import similar
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import OptionalYear, Text, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import MovieRecommendations
 from streamlens.slices import MOVIE_SIMILAR_BUNDLE
@@ -11,6 +14,7 @@ from streamlens.slices import MOVIE_SIMILAR_BUNDLE
 PATH = "/movies/recommendation"
 NEIGHBOURS = ReleaseCache({"movies": (MOVIE_SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})
 router = APIRouter(tags=["movies catalog"])
+HowMany = how_many(similar.MAX_N, similar.DEFAULT_N)
 
 
 @router.get(PATH, response_model=MovieRecommendations, response_model_exclude_none=True,
@@ -22,11 +26,11 @@ router = APIRouter(tags=["movies catalog"])
                         "the most voted one unless `year` says otherwise; the others are listed. Titles match "
                         "ignoring case and accents; one that matches nothing is a 404 with the closest titles.")
 async def recomendacion(
-    titulo: str = Query(..., description="movie title", examples=["Toy Story"]),
-    n: int = Query(similar.DEFAULT_N, ge=1, le=similar.MAX_N, description=f"how many (1-{similar.MAX_N})"),
-    year: int | None = Query(None, description="release year, to pick among movies sharing the title"),
+    titulo: Annotated[Text, Query(description="movie title", examples=["Toy Story"])],
+    n: HowMany = similar.DEFAULT_N,
+    year: Annotated[OptionalYear, Query(description="release year, to pick among movies sharing the title")] = None,
 ) -> dict:
-    return similar.recomendacion(NEIGHBOURS.get("movies"), titulo, n=n, year=year)
+    return similar.recomendacion(await NEIGHBOURS.get_async("movies"), titulo, n=n, year=year)
 
 
 app = create_app([router], "streamlens: recomendacion")

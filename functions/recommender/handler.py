@@ -2,16 +2,17 @@
 GET /users/{user_id}/recommendations (top-n unrated titles) and POST /recommendations
 (top-n for a visitor's ratings), from numpy arrays."""
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query
+import anyio
+from fastapi import APIRouter, Depends, Query
 
 from streamlens.api import create_app, error_responses, limit_body, make_handler, reject_unknown
 from streamlens.config import get_settings
 from streamlens.errors import BadParameter
-from streamlens.maturity import FAMILIES
-from streamlens.queries import MAX_YEAR, MIN_YEAR
+from streamlens.params import (MaxMaturity, OptionalPlatform, TitleId, TitleType, UserId, UserIdPath, YearBound,
+                               how_many)
 from streamlens.recommend import Filters, Recommender
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Prediction, Recommendations, VisitorRatings
@@ -20,8 +21,7 @@ from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 MODEL = ReleaseCache({"model": (RECOMMENDER_MODEL, bytes), "bundle": (RECOMMENDER_BUNDLE, bytes)})
 _recommenders: dict[str, Recommender] = {}
 router = APIRouter(tags=["recommender"])
-USER_ID = "the user's numeric id (userId in the ratings: a positive integer)"
-MAX_USER_ID = 2**63 - 1
+TopN = how_many(100, 10)
 
 
 def recommender() -> Recommender:
@@ -33,6 +33,12 @@ def recommender() -> Recommender:
     return _recommenders[loaded.release_id]
 
 
+async def live_recommender() -> Recommender:
+    """recommender() for the routes: the built one at once, S3 work and a build in a worker thread."""
+    loaded = await MODEL.current_async()
+    return _recommenders.get(loaded.release_id) or await anyio.to_thread.run_sync(recommender)
+
+
 @router.get("/recommend", response_model=Prediction, responses=error_responses(404, 422, 503),
             dependencies=[Depends(reject_unknown("user_id", "title_id"))],
             summary="Should this user watch this title?",
@@ -40,22 +46,16 @@ def recommender() -> Recommender:
                         "title in the user's top 100 among the unrated titles of its platform (so every title "
                         "of a top-n on one platform or all is recommended). An unknown user gets the title's "
                         "model mean and the cold-start ranking (`cold_start: true`); an unknown title is a 404.")
-async def recommend(user_id: int = Query(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
-              title_id: str = Query(..., description="title id: platform letter + show_id", examples=["ns1"])) -> dict:
-    return recommender().predict(user_id, title_id, get_settings().recommend_threshold)
+async def recommend(user_id: UserId, title_id: TitleId) -> dict:
+    return (await live_recommender()).predict(user_id, title_id, get_settings().recommend_threshold)
 
 
 FILTERS = ("platform", "type", "max_maturity", "year_min", "year_max")
 
 
-async def filters(platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix",
-                                               examples=["n"]),
-                  type: str | None = Query(None, description="movie or tv show", examples=["movie"]),
-                  max_maturity: str | None = Query(None, description="the oldest maturity family shown: "
-                                                   + ", ".join(FAMILIES) + " (a kids profile: kids)"),
-                  year_min: int | None = Query(None, ge=MIN_YEAR, le=MAX_YEAR, description="earliest release year"),
-                  year_max: int | None = Query(None, ge=MIN_YEAR, le=MAX_YEAR, description="latest release year"),
-                  ) -> Filters:
+async def filters(platform: OptionalPlatform = None, type: TitleType = None, max_maturity: MaxMaturity = None,
+                  year_min: Annotated[YearBound, Query(description="earliest release year")] = None,
+                  year_max: Annotated[YearBound, Query(description="latest release year")] = None) -> Filters:
     return Filters.parse(platform, type, max_maturity, year_min, year_max)
 
 
@@ -66,10 +66,8 @@ async def filters(platform: str | None = Query(None, description="a, d, h, n or 
                         "the rated title that contributed most (`because_you_rated`); optionally only one platform, "
                         "one type, up to a maturity family, within release years. Ties: title id A-Z. An unknown "
                         "user gets the best-scored titles with enough ratings, flagged `cold_start: true`.")
-async def recommendations(user_id: int = Path(..., ge=1, le=MAX_USER_ID, description=USER_ID, examples=[42]),
-                          n: int = Query(10, ge=1, le=100, description="how many titles (1-100)"),
-                          chosen: Filters = Depends(filters)) -> dict:
-    return recommender().top_n(user_id, n, chosen)
+async def recommendations(user_id: UserIdPath, n: TopN = 10, chosen: Filters = Depends(filters)) -> dict:
+    return (await live_recommender()).top_n(user_id, n, chosen)
 
 
 @router.post("/recommendations", response_model=Recommendations, response_model_exclude_none=True,
@@ -82,7 +80,7 @@ async def recommendations(user_id: int = Path(..., ge=1, le=MAX_USER_ID, descrip
                          "user route. An unknown or repeated title id is a 400 naming it.")
 async def visitor_recommendations(body: VisitorRatings) -> dict:
     chosen = Filters.parse(body.platform, body.type, body.max_maturity, body.year_min, body.year_max)
-    return recommender().for_ratings([(r.title_id, r.rating) for r in body.ratings], body.n, chosen)
+    return (await live_recommender()).for_ratings([(r.title_id, r.rating) for r in body.ratings], body.n, chosen)
 
 
 def route(params: dict[str, Any]) -> tuple:

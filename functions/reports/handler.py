@@ -10,12 +10,13 @@ API Gateway's 10 MB response limit.
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from streamlens.api import create_app, error_responses, make_handler, reject_unknown
 from streamlens.errors import BadParameter, NotFound
-from streamlens.release_cache import ReleaseCache
+from streamlens.params import ReportName
+from streamlens.release_cache import Loaded, ReleaseCache
 from streamlens.schemas import ReportList
 from streamlens.slices import REPORTS_PREFIX
 
@@ -24,18 +25,18 @@ _served: dict[tuple[str, str], bytes] = {}
 router = APIRouter(tags=["reports"])
 
 
-def _reports() -> dict[str, dict]:
-    objects = RELEASE.current().manifest["objects"]
-    return {name.removeprefix(REPORTS_PREFIX): info for name, info in sorted(objects.items())
+def _reports(loaded: Loaded) -> dict[str, dict]:
+    return {name.removeprefix(REPORTS_PREFIX): info for name, info in sorted(loaded.manifest["objects"].items())
             if name.startswith(REPORTS_PREFIX)}
 
 
 @router.get("/reports", response_model=ReportList, responses=error_responses(503),
             dependencies=[Depends(reject_unknown())], summary="The reports of the live release")
 async def list_reports() -> dict:
-    return {"release_id": RELEASE.current().release_id,
+    loaded = await RELEASE.current_async()
+    return {"release_id": loaded.release_id,
             "reports": [{"name": name, "content_type": info.get("content_type", "application/octet-stream"),
-                         "size": info["size"], "path": f"/reports/{name}"} for name, info in _reports().items()]}
+                         "size": info["size"], "path": f"/reports/{name}"} for name, info in _reports(loaded).items()]}
 
 
 @router.get("/reports/{name}", response_class=Response,
@@ -43,16 +44,17 @@ async def list_reports() -> dict:
                 "text/html": {}, "application/json": {}, "text/csv": {}}}, **error_responses(404)},
             dependencies=[Depends(reject_unknown())], summary="One report of the live release",
             description="HTML data reports open in a browser; quality.json and the rejects CSVs download.")
-async def get_report(name: str = Path(..., description="a name listed by GET /reports",
-                                      examples=["data_streaming.html"])) -> Response:
-    reports = _reports()
+async def get_report(name: ReportName) -> Response:
+    loaded = await RELEASE.current_async()
+    reports = _reports(loaded)
     if name not in reports:
         raise NotFound(f"no report {name!r} in the live release", parameter="name", valid_values=sorted(reports))
-    key = (RELEASE.current().release_id, name)
+    key = (loaded.release_id, name)
     if key not in _served:
+        body = await RELEASE.read_async(REPORTS_PREFIX + name)
         if len(_served) > 16:
             _served.clear()
-        _served[key] = RELEASE.read(REPORTS_PREFIX + name)
+        _served[key] = body
     return Response(_served[key], media_type=reports[name].get("content_type", "application/octet-stream"))
 
 

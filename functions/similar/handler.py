@@ -1,9 +1,12 @@
 """Lambda: GET /similar, the streaming titles most similar in content to a title (precomputed)."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from streamlens import similar
 from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
+from streamlens.params import OptionalPlatform, OptionalText, OptionalTitleId, OptionalYear, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import SimilarTitles
 from streamlens.slices import SIMILAR_BUNDLE
@@ -11,6 +14,7 @@ from streamlens.slices import SIMILAR_BUNDLE
 PATH = "/similar"
 NEIGHBOURS = ReleaseCache({"titles": (SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})
 router = APIRouter(tags=["recommender"])
+HowMany = how_many(similar.MAX_N, similar.DEFAULT_N)
 
 
 @router.get(PATH, response_model=SimilarTitles, response_model_exclude_none=True,
@@ -23,14 +27,16 @@ router = APIRouter(tags=["recommender"])
                         "several entries share means the most rated one unless `year` says otherwise) or "
                         "`title_id`.")
 async def similar_titles(
-    title: str | None = Query(None, description="title text", examples=["the queen's gambit"]),
-    title_id: str | None = Query(None, description="title id: platform letter + show_id", examples=["ns1"]),
-    n: int = Query(similar.DEFAULT_N, ge=1, le=similar.MAX_N, description=f"how many (1-{similar.MAX_N})"),
-    platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix"),
-    year: int | None = Query(None, description="release year, to pick among entries sharing the title"),
+    title: Annotated[OptionalText, Query(description="title text (or give title_id)",
+                                         examples=["the queen's gambit"])] = None,
+    title_id: OptionalTitleId = None,
+    n: HowMany = similar.DEFAULT_N,
+    platform: OptionalPlatform = None,
+    year: Annotated[OptionalYear, Query(description="release year, to pick among entries sharing the title (not "
+                                                    "with title_id)")] = None,
 ) -> dict:
-    return similar.similar_titles(NEIGHBOURS.get("titles"), title=title, title_id=title_id, n=n, platform=platform,
-                                  year=year)
+    return similar.similar_titles(await NEIGHBOURS.get_async("titles"), title=title, title_id=title_id, n=n,
+                                  platform=platform, year=year)
 
 
 app = create_app([router], "streamlens: similar")

@@ -4,7 +4,9 @@ events through Mangum and direct invocations through the same app.
 
 A direct invocation (console test event, `aws lambda invoke`) carries just
 the parameters, e.g. {"year": 2020, "platform": "n"}. Mangum rejects such
-events, so they are turned into an HTTP API request to the function's route:
+events, so they are turned into an HTTP API request to the function's route
+(each value written into the query string as it is: 2020.0 stays "2020.0", a
+422 like ?year=2020.0; a list or an object is a 400):
 validation, errors and answers are then exactly those of the HTTP API, and the
 JSON body is returned as the invocation's result (for a route that serves a
 page or a file: its status, content type and body).
@@ -28,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .config import get_settings
 from .errors import ApiError, BadParameter, NotFound, TooLarge
+from .params import MAX_PARAMETER_CHARS
 from .schemas import ErrorBody
 
 log = logging.getLogger("streamlens.api")
@@ -159,16 +162,14 @@ def create_app(routers: list[APIRouter], title: str, description: str = "") -> F
     return app
 
 
-MAX_PARAMETER_CHARS = 500
-
-
 def reject_unknown(*allowed: str) -> Callable[[Request], Any]:
     """A dependency: a parameter the route does not know, or one given twice, is an error, not a silent
     default or a silent choice; no value may exceed MAX_PARAMETER_CHARS.
 
     Routes and dependencies are coroutines: their work takes microseconds, and a
     sync one would be dispatched to a worker thread that Mangum's per-invocation
-    event loop starts afresh on every call.
+    event loop starts afresh on every call. Only S3 work, when due, goes to a
+    worker thread (ReleaseCache.*_async).
     """
     known = set(allowed)
 
@@ -269,6 +270,10 @@ def make_handler(app: FastAPI, route: Callable[[dict[str, Any]], tuple]):
             path, query, *body = route(params)
         except ApiError as exc:
             return exc.body()
+        if (bad := next((k for k, v in query.items() if isinstance(v, (list, tuple, dict))), None)) is not None:
+            return BadParameter(bad, f"{bad} is a list or an object; a parameter is a single string or number "
+                                     "(a JSON number is read as written: 2020.0 is not an integer)",
+                                "a single value").body()
         response = asgi(http_event(path, query, *body), context)
         content_type = {k.lower(): v for k, v in response.get("headers", {}).items()}.get("content-type", "")
         if content_type.startswith("application/json"):

@@ -6,6 +6,12 @@ function's objects; later requests reuse them, and at most every
 id means the objects are reloaded and swapped in together. A function that
 holds a good release keeps serving it when S3 or the new release fails (and
 logs why); one that holds nothing answers 503.
+
+Routes are coroutines and call the `*_async` methods: a warm copy is returned
+at once, and any S3 work (a load, a manifest check, an on-demand read) runs in
+a worker thread, so that a slow S3 call never blocks the event loop, which
+the local server shares between all routes (in a Lambda, one request at a
+time, it makes no difference).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import anyio
 
 from .config import get_settings
 from .errors import Unavailable
@@ -84,6 +92,24 @@ class ReleaseCache:
         except Exception as exc:  # any S3 failure
             log.warning("reading %s of release %s failed: %s", name, manifest.get("release_id"), exc)
             raise self._unavailable(exc) from exc
+
+    def _fresh(self) -> Loaded | None:
+        """The warm copy when no S3 work is due (a read without the lock: a Loaded is never changed)."""
+        loaded, ttl = self._loaded, self._ttl
+        if loaded is not None and ttl is not None and self._clock() - self._checked_at < ttl:
+            return loaded
+        return None
+
+    async def current_async(self) -> Loaded:
+        """current() for a coroutine: S3 work in a worker thread."""
+        return self._fresh() or await anyio.to_thread.run_sync(self.current)
+
+    async def get_async(self, name: str) -> Any:
+        return (await self.current_async()).objects[name]
+
+    async def read_async(self, name: str) -> bytes:
+        """read() for a coroutine: always S3 work, always in a worker thread."""
+        return await anyio.to_thread.run_sync(self.read, name)
 
     def current(self) -> Loaded:
         if self._ttl is None:

@@ -4,9 +4,12 @@ generates with seed 42, as README shows)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .params import (JSON_NUMBER, MATURITY_PATTERN, MAX_YEAR, MIN_YEAR, PLATFORM_PATTERN, TYPE_PATTERN,
+                     check_maturity, check_platform, check_type)
 
 
 def _example(**values) -> ConfigDict:
@@ -115,7 +118,8 @@ class Recommendations(BaseModel):
 class RatedTitle(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title_id: str = Field(min_length=1, max_length=40, examples=["ns1"])
-    rating: float = Field(ge=0.5, le=5.0, multiple_of=0.5, description="0.5 to 5 in half stars", examples=[5])
+    rating: Annotated[float, Field(ge=0.5, le=5.0, multiple_of=0.5, description="0.5 to 5 in half stars",
+                                   examples=[5]), JSON_NUMBER]
 
 
 class VisitorRatings(BaseModel):
@@ -124,12 +128,14 @@ class VisitorRatings(BaseModel):
         {"ratings": [{"title_id": "ns1", "rating": 5}, {"title_id": "ds5", "rating": 4}], "n": 10,
          "platform": "n"}]})
     ratings: list[RatedTitle] = Field(min_length=1, max_length=500)
-    n: int = Field(10, ge=1, le=100)
-    platform: str | None = Field(None, max_length=20)
-    type: str | None = Field(None, max_length=20)
-    max_maturity: str | None = Field(None, max_length=20)
-    year_min: int | None = Field(None, ge=1880, le=2100)
-    year_max: int | None = Field(None, ge=1880, le=2100)
+    # numbers are JSON numbers (10 or 10.0, never "10" or true), platform, type and max_maturity exactly their
+    # documented values in any case (no padding), as in the query parameters
+    n: Annotated[int, Field(10, ge=1, le=100), JSON_NUMBER]
+    platform: Annotated[str | None, Field(None, json_schema_extra={"pattern": PLATFORM_PATTERN}), check_platform]
+    type: Annotated[str | None, Field(None, json_schema_extra={"pattern": TYPE_PATTERN}), check_type]
+    max_maturity: Annotated[str | None, Field(None, json_schema_extra={"pattern": MATURITY_PATTERN}), check_maturity]
+    year_min: Annotated[int | None, Field(None, ge=MIN_YEAR, le=MAX_YEAR), JSON_NUMBER]
+    year_max: Annotated[int | None, Field(None, ge=MIN_YEAR, le=MAX_YEAR), JSON_NUMBER]
 
 
 class LanguageCount(BaseModel):

@@ -2,13 +2,14 @@
 score and rating count) and GET /catalog (platforms and years, for input validation), over the title index
 of the live release."""
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from streamlens.api import create_app, error_responses, make_handler, reject_unknown
 from streamlens.errors import BadParameter
+from streamlens.params import OptionalPlatform, Text, TitleIdPath, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import CatalogFacts, TitleDetails, TitleSearch
 from streamlens.slices import slice_object_name
@@ -16,6 +17,7 @@ from streamlens.titles import MAX_LIMIT, TitleIndex
 
 INDEX = ReleaseCache({"index": (slice_object_name("titles"), TitleIndex.from_bytes)})
 router = APIRouter(tags=["streaming catalog"])
+Limit = how_many(MAX_LIMIT, 10)
 
 
 @router.get("/titles", response_model=TitleSearch, responses=error_responses(400, 422, 503),
@@ -23,17 +25,15 @@ router = APIRouter(tags=["streaming catalog"])
             description="Titles whose name contains `q`, ignoring case and accents: the whole title first, then "
                         "titles starting with it, then a word starting with it, then anywhere; the most rated "
                         "first within each. For autocomplete.")
-async def search_titles(q: str = Query(..., description="some letters of a title", examples=["queen"]),
-                        limit: int = Query(10, ge=1, le=MAX_LIMIT, description=f"how many (1-{MAX_LIMIT})"),
-                        platform: str | None = Query(None, description="a, d, h, n or amazon, disney, hulu, netflix"),
-                        ) -> dict:
-    return INDEX.get("index").search(q, limit, platform)
+async def search_titles(q: Annotated[Text, Query(description="some letters of a title", examples=["queen"])],
+                        limit: Limit = 10, platform: OptionalPlatform = None) -> dict:
+    return (await INDEX.get_async("index")).search(q, limit, platform)
 
 
 @router.get("/titles/{title_id}", response_model=TitleDetails, responses=error_responses(404, 503),
             dependencies=[Depends(reject_unknown())], summary="A title's details, score and rating count")
-async def title_details(title_id: str = Path(..., description="platform letter + show_id", examples=["ns1"])) -> dict:
-    return INDEX.get("index").details(title_id)
+async def title_details(title_id: TitleIdPath) -> dict:
+    return (await INDEX.get_async("index")).details(title_id)
 
 
 @router.get("/catalog", response_model=CatalogFacts, responses=error_responses(503),
@@ -41,7 +41,7 @@ async def title_details(title_id: str = Path(..., description="platform letter +
             description="What a client needs to validate input before asking: the platforms present (codes and "
                         "names), the range of release years and the duration types.")
 async def catalog() -> dict:
-    return INDEX.get("index").catalog
+    return (await INDEX.get_async("index")).catalog
 
 
 def route(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
