@@ -30,7 +30,7 @@ PLATFORM_FLAGS = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux
 # Layer name -> pip requirements (pinned as in requirements.txt). boto3 is
 # left out: the Lambda Python runtime ships it.
 LAYERS: dict[str, list[str]] = {
-    "api": ["fastapi==0.165.0", "mangum==0.22.0"],
+    "api": ["fastapi==0.165.0", "mangum==0.22.0", "fastapi-offline==1.7.7"],   # the last: /docs' Swagger UI files
     "numpy": ["numpy==2.4.6"],
 }
 SHARED_LAYER = "streamlens"          # the functions' shared package, functions/streamlens

@@ -3,7 +3,9 @@ events, answers checked against the raw real catalogs, and every error path."""
 
 from __future__ import annotations
 
+import base64
 import glob
+import hashlib
 import json
 import re
 import time
@@ -467,3 +469,43 @@ def test_a_slow_s3_call_does_not_stall_the_other_routes(served, slow_path, slow_
     assert warm.status_code == 200 and warm.json()["platform"] == "netflix"
     assert answers["slow"][0] == 200 and answers["slow"][1] >= 4.0, answers     # it was stuck, and then answered
     assert waited < 2.0, f"the warm route waited {waited:.1f} s behind the slow S3 call"
+
+
+# --- /docs loads nothing from a third party (issue 13) ---------------------------------------------------------
+
+def test_docs_load_swagger_ui_from_the_app_itself_never_from_a_cdn(monkeypatch):
+    """Every script and stylesheet of /docs is served by the app (the pinned fastapi-offline files), the page's
+    policy lets the browser run nothing else, and behind an API Gateway stage the URLs carry its prefix."""
+    import importlib.resources
+
+    from fastapi.testclient import TestClient
+
+    from streamlens.combined_app import build_app
+
+    http = TestClient(build_app())
+    page = http.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]*)"', page.text)
+    assert len(urls) == 3 and all(u.startswith("/docs?asset=") or u.startswith("data:image/png;base64,")
+                                  for u in urls), urls
+    assert "//" not in "".join(u for u in urls if not u.startswith("data:")) and "cdn" not in page.text
+    assert '"validatorUrl": null' in page.text                 # no badge image from the online validator
+    policy = page.headers["content-security-policy"]
+    assert "http" not in policy and "script-src 'self' 'sha256-" in policy and "default-src 'none'" in policy
+    inline = re.findall(r"<script>(.*?)</script>", page.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert len(inline) == 1 and f"'sha256-{digest}'" in policy
+    static = importlib.resources.files("fastapi_offline") / "static"
+    for url, kind in ((u, "javascript" if u.endswith(".js") else "css") for u in urls if u.startswith("/")):
+        asset = http.get(url)
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+        assert asset.content == (static / url.split("=")[1]).read_bytes()
+    assert b'PACKAGE_VERSION:"5.32.6"' in http.get("/docs?asset=swagger-ui-bundle.js").content
+    assert http.get("/docs?asset=../../etc/passwd").status_code == 404
+
+    monkeypatch.setenv("STREAMLENS_ROOT_PATH", "/prod")
+    docs = load_handler("docs").handler
+    page = docs(v1_event("/docs", None), None)
+    assert page["statusCode"] == 200 and 'src="/prod/docs?asset=swagger-ui-bundle.js"' in page["body"]
+    script = docs(v1_event("/docs", {"asset": "swagger-ui-bundle.js"}), None)
+    assert script["statusCode"] == 200 and not script["isBase64Encoded"] and "SwaggerUIBundle" in script["body"]

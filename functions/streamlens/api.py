@@ -14,17 +14,23 @@ page or a file: its status, content type and body).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.resources
 import json
 import logging
+import re
 import uuid
 from contextvars import ContextVar
+from functools import cache
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -127,8 +133,49 @@ def _validation_body(exc: RequestValidationError) -> dict[str, Any]:
                       "message": f"{first['parameter']}: {first['message']}", "problems": problems}}
 
 
+# /docs is Swagger UI served by the app itself, from the files the pinned fastapi-offline package ships
+# (requirements.txt; the functions' api layer): no script or style from a third-party CDN, so nothing that
+# could change under the page. The files are served by /docs itself (?asset=...): API Gateway routes /docs to
+# the docs function, so they need no route of their own.
+SWAGGER_ASSETS = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8"}
+
+
+@cache
+def _swagger_file(name: str) -> bytes:
+    return (importlib.resources.files("fastapi_offline") / "static" / name).read_bytes()
+
+
+def _docs_page(app: FastAPI, root_path: str) -> HTMLResponse:
+    page = get_swagger_ui_html(
+        openapi_url=f"{root_path}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+        swagger_js_url=f"{root_path}/docs?asset=swagger-ui-bundle.js",
+        swagger_css_url=f"{root_path}/docs?asset=swagger-ui.css",
+        swagger_favicon_url="data:image/png;base64," + base64.b64encode(_swagger_file("favicon.png")).decode(),
+        swagger_ui_parameters={"validatorUrl": None})        # no badge fetched from the online validator
+    html = page.body.decode()
+    inline = [hashlib.sha256(s.encode()).digest() for s in re.findall(r"<script>(.*?)</script>", html, re.S)]
+    scripts = " ".join(f"'sha256-{base64.b64encode(h).decode()}'" for h in inline)
+    # and the browser refuses anything else: scripts, styles and fetches from this origin only
+    policy = (f"default-src 'none'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return HTMLResponse(html, headers={"content-security-policy": policy})
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> Response:
+        asset = request.query_params.get("asset")
+        if asset is None:
+            return _docs_page(app, request.scope.get("root_path", ""))
+        if asset not in SWAGGER_ASSETS:
+            raise NotFound(f"no docs asset {asset!r}", parameter="asset", valid_values=sorted(SWAGGER_ASSETS))
+        return Response(_swagger_file(asset), media_type=SWAGGER_ASSETS[asset],
+                        headers={"cache-control": "public, max-age=86400"})
+
+
 def create_app(routers: list[APIRouter], title: str, description: str = "") -> FastAPI:
-    app = FastAPI(title=title, description=description, version="1.0")
+    app = FastAPI(title=title, description=description, version="1.0", docs_url=None, redoc_url=None)
+    _add_docs(app)
     for router in routers:
         app.include_router(router)
 
