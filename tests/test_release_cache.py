@@ -155,8 +155,8 @@ def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_di
     before = handler({"platform": "n"})["count"]
     smaller = tmp_path / "smaller"
     write_sample_catalogs(smaller / "streaming", titles_per_platform=120, seed=3)
-    run_etl(DataSource(str(smaller)), store, settings, EtlOptions(train=False, sample_ratings=5_000,
-                                                                  sample_users=200), Progress())
+    run_etl(DataSource(str(smaller)), store, settings, EtlOptions(train=False, sample_ratings=5_000, sample_users=200,
+                                                                  accept_shrink=True), Progress())   # deliberately smaller
     after = handler({"platform": "n"})["count"]
     assert after != before and after < before
 
