@@ -3,8 +3,8 @@ reports, quality report and rejects), served from S3 through the API.
 
 Served by a function rather than presigned S3 redirects: the reports stay on
 the API's own origin (a page opens the same locally and deployed, and the
-bucket stays private with no signed URLs to expire), and each is well under
-API Gateway's 10 MB response limit.
+bucket stays private with no signed URLs to expire), and each is under
+Lambda's 6 MB response limit (the rejects CSVs are bounded to fit: etl_job.quality).
 """
 
 from typing import Any
