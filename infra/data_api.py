@@ -181,7 +181,7 @@ class DataApi(Construct):
             runtime=_lambda.Runtime.PYTHON_3_12,
             architecture=_lambda.Architecture.X86_64,
             handler=spec.handler,
-            code=_lambda.Code.from_asset(str(code_root), exclude=["__pycache__", "*.pyc", "streamlens"]),
+            code=_lambda.Code.from_asset(str(code_root), exclude=["__pycache__", "*.pyc"]),
             layers=[self.layers[name] for name in spec.layers],
             memory_size=spec.memory,
             timeout=Duration.seconds(spec.timeout),

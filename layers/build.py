@@ -33,7 +33,7 @@ LAYERS: dict[str, list[str]] = {
     "api": ["fastapi==0.165.0", "mangum==0.22.0", "fastapi-offline==1.7.7"],   # the last: /docs' Swagger UI files
     "numpy": ["numpy==2.4.6"],
 }
-SHARED_LAYER = "streamlens"          # the functions' shared package, functions/streamlens
+SHARED_LAYER = "streamlens"          # the shared kernel, streamlens/
 
 
 def layer_path(name: str) -> Path:
@@ -57,7 +57,7 @@ def build_layer(name: str, requirements: list[str]) -> None:
 def build_shared_layer() -> None:
     target = layer_path(SHARED_LAYER) / "python" / "streamlens"
     shutil.rmtree(layer_path(SHARED_LAYER), ignore_errors=True)
-    shutil.copytree(REPO / "functions" / "streamlens", target,
+    shutil.copytree(REPO / "streamlens", target,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 

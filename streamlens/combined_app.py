@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from .api import create_app
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 FUNCTIONS = ("get_max_duration", "get_score_count", "get_count_platform", "get_actor", "recommender",
              "peliculas_idioma", "peliculas_duracion", "franquicia", "peliculas_pais", "productoras_exitosas",
              "get_director", "recomendacion", "similar", "reports", "titles")
