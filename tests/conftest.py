@@ -16,6 +16,8 @@ import pytest
 
 from .aws import moto_bucket
 
+pytest_plugins = ["tests.ci_skips", "pytester"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STREAMLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
