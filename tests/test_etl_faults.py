@@ -19,7 +19,7 @@ from etl_job.pipeline import EtlOptions, run_etl
 from etl_job.progress import Progress
 from etl_job.sources import DataSource
 from streamlens.release import read_manifest, sha256
-from streamlens.storage import ObjectNotFound
+from streamlens.storage import ObjectNotFound, ObjectStore
 
 FAST = EtlOptions(train=False)
 
@@ -146,10 +146,35 @@ def test_a_dead_runs_lock_is_taken_over_once_it_expires(published, sample_data_d
     store.put(key, json.dumps({"run": "dead", "host": "gone", "pid": 1, "acquired": 0, "expires": 1}).encode())
     second = _etl(sample_data_dir, settings, store)
     assert_live_release_is_complete(store, settings, second["release_id"])
-    short = dataclasses.replace(settings, etl_lock_seconds=3600)
     store.put(key, json.dumps({"run": "alive", "host": "h", "pid": 2, "acquired": 0, "expires": 4e9}).encode())
     with pytest.raises(EtlLocked, match="run alive on h"):
-        run_etl(DataSource(str(sample_data_dir)), store, short, FAST, Progress())
+        _etl(sample_data_dir, settings, store)
+
+
+def test_the_planted_locks_own_expiry_decides_when_it_can_be_taken_over(s3_env):
+    """Before, this test set etl_lock_seconds, which a planted lock ignores: only its own expiry counts."""
+    settings, store = s3_env
+    key = settings.prefix + LOCK_NAME
+    store.put(key, json.dumps({"run": "other", "host": "h", "pid": 2, "acquired": 1000, "expires": 1060}).encode())
+    with pytest.raises(EtlLocked, match="run other on h"):
+        with etl_lock(store, settings, clock=lambda: 1059.0):
+            pass
+    with etl_lock(store, settings, clock=lambda: 1061.0) as mine:
+        assert json.loads(store.get(key))["run"] == mine["run"]
+
+
+def test_of_two_runs_taking_over_the_same_expired_lock_only_one_wins(s3_env, monkeypatch):
+    """Both read the same stale lock; the If-Match write lets the first through and refuses the second."""
+    settings, store = s3_env
+    key = settings.prefix + LOCK_NAME
+    store.put(key, json.dumps({"run": "dead", "host": "h", "pid": 2, "acquired": 0, "expires": 1}).encode())
+    stale = store.get_with_etag(key)
+    monkeypatch.setattr(store, "get_with_etag", lambda k: stale if k == key else ObjectStore.get_with_etag(store, k))
+    with etl_lock(store, settings) as first:
+        with pytest.raises(EtlLocked, match="took over the expired lock .* first"):
+            with etl_lock(store, settings):
+                pass
+        assert json.loads(ObjectStore.from_settings(settings).get(key))["run"] == first["run"]
 
 
 def _copy(sample_data_dir, tmp_path):

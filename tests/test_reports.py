@@ -144,7 +144,10 @@ def _check_model_report(release, datasets: tuple[str, ...], similar: tuple[str, 
 
 def test_model_report_of_a_generated_release(generated):
     _check_model_report(generated, ("streaming",), ("streaming", "movies"))
-    assert generated["summary"]["report_seconds"] > 0
+    timings = generated["summary"]["timings"]
+    reports = {stage: seconds for stage, seconds in timings.items() if stage.endswith("report")}
+    assert set(reports) == {"streaming data report", "movies data report", "model report"}, "each page is timed"
+    assert generated["summary"]["report_seconds"] == pytest.approx(sum(reports.values()), abs=0.011)
 
 
 def test_model_report_of_the_real_data_includes_ratings_small(real, shared_data):

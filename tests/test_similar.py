@@ -227,7 +227,10 @@ def test_movie_recommendation_route(release):
     year = body["movie"]["release_year"]
     assert body["message"] == f"Películas similares a Toy Story ({year}): " + ", ".join(expected)
     status, body = call(release["recomendacion"], "/movies/recommendation", {"titulo": "toy story", "n": 12})
-    assert status == 200 and len(body["recommendations"]) == 12
+    assert status == 200 and body["recommendations"][:5] == expected, "the first 5 are the n=5 answer"
+    assert body["recommendations"] == [movies["title"][j] for j in _expected_top(movies, MOVIE_FIELDS, row, 12)]
+    similarities = [s["similarity"] for s in body["similar"]]
+    assert similarities == sorted(similarities, reverse=True)
 
 
 def test_movie_recommendation_shared_titles_and_errors(release):
