@@ -53,14 +53,18 @@ def test_every_reject_reason_is_counted_and_kept():
         {"title": ""},                                        # no title
         {"show_id": "s1"},                                    # duplicate of the first row
         {"duration": "ninety minutes"},                       # unreadable duration
+        {"show_id": ""},                                      # no id
+        {"release_year": "1879"},                             # before cinema
+        {"show_id": "s 9"},                                   # not an id
     )
     assert list(out["id"]) == ["ns1"]
-    assert report.rejects["netflix"] == {"bad_date_added": 1, "bad_release_year": 1, "type_duration_conflict": 1,
+    assert report.rejects["netflix"] == {"bad_date_added": 1, "bad_release_year": 2, "type_duration_conflict": 1,
                                          "bad_type": 1, "missing_title": 1, "duplicate_show_id": 1,
-                                         "bad_duration": 1}
+                                         "bad_duration": 1, "missing_show_id": 1, "bad_show_id": 1}
     rejected = report.rejected_rows()
-    assert len(rejected) == 7 and set(rejected["show_id"]) == {"s1", "s2", "s3", "s4", "s5", "s6", "s8"}
-    assert report.rows_in["netflix"] == 8 and report.rows_out["netflix"] == 1
+    assert len(rejected) == 10
+    assert set(rejected["show_id"]) == {"s1", "s2", "s3", "s4", "s5", "s6", "s8", "", "s10", "s 9"}
+    assert report.rows_in["netflix"] == 11 and report.rows_out["netflix"] == 1
 
 
 def test_a_movie_with_seasons_is_a_tv_show_and_ids_differing_in_case_are_duplicates():

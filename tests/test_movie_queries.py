@@ -151,3 +151,18 @@ def test_a_miss_builds_the_suggestion_names_once_per_slice():
             franquicia(data, "toy stori collection")
         assert miss.value.details["suggestions"] == ["Toy Story Collection"]
     assert Counting.walks == 1
+
+
+def test_a_duration_query_for_a_year_none_of_the_matches_has_names_year_and_suggests_years():
+    from streamlens.errors import NotFound
+    from streamlens.movie_queries import peliculas_duracion
+
+    data = {"answers": {"heat": [["Heat", 170.0, 1995, "949"], ["Heat", None, 1986, "2"]]}}
+    with pytest.raises(NotFound) as miss:
+        peliculas_duracion(data, "HEAT", year=2001)
+    assert miss.value.details == {"parameter": "year", "suggestions": [1986, 1995]}
+    answer = peliculas_duracion(data, "heat", year=1986)
+    assert answer["movies"] == [{"title": "Heat", "runtime": None, "release_year": 1986, "id": "2"}]
+    assert answer["message"] == "Heat. Duración: desconocida. Año: 1986"
+    both = peliculas_duracion(data, "heat")["message"]
+    assert both == "Heat. Duración: 170 minutos. Año: 1995 | Heat. Duración: desconocida. Año: 1986"

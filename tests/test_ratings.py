@@ -57,6 +57,21 @@ def test_only_a_users_latest_rating_of_a_title_counts():
     assert report.rejects["ratings:amazon"] == {"superseded_by_later_rating": 2}
 
 
+def test_a_rating_superseded_in_a_later_file_and_one_from_the_future_are_rejected():
+    """The latest rating wins across files too (an older export read after a newer one changes nothing);
+    a timestamp more than a day after the run cannot be a rating yet."""
+    newer = _csv(["1,5.0,1600000500,as1", "2,4.0,1600000000,ns1"])
+    older = _csv(["1,1.0,1600000000,as1", f"3,4.0,{NOW + 86_400 + 1},as2", f"4,4.0,{NOW + 3_600},as2"])
+    report = QualityReport("ratings")
+    clean = clean_ratings([read_ratings_csv(newer, "b.csv"), read_ratings_csv(older, "a.csv")], TITLES, report,
+                          now=NOW)
+    assert sorted(zip(clean["user"], clean["rating"])) == [(1, 5.0), (2, 4.0), (4, 4.0)]
+    assert report.rejects["ratings:amazon"] == {"superseded_by_later_rating": 1, "bad_timestamp": 1}
+    kept = report.rejected_rows().set_index("reject_reason")
+    assert kept.loc["superseded_by_later_rating", "rating"] == "1.0"
+    assert kept.loc["bad_timestamp", "userId"] == "3"
+
+
 def test_scores_are_means_with_counts():
     rng = np.random.default_rng(3)
     rows = [f"{u},{rng.integers(1, 11) / 2},{1600000000 + k},{rng.choice(TITLES)}"

@@ -101,6 +101,32 @@ def test_prune_keeps_the_last_releases_and_rollback_restores_one(s3_env):
         rollback(store, settings, ids[0])
 
 
+def test_prune_keeps_a_run_in_progress_and_a_live_release_older_than_the_keep_window(s3_env):
+    """An incomplete release younger than the grace period is a run still writing; after a rollback the live
+    release can be older than the newest `keep_releases`, and it is kept all the same."""
+    from streamlens.release import INCOMPLETE_GRACE
+
+    settings, store = s3_env
+    settings = dataclasses.replace(settings, keep_releases=1)
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ids = []
+    for day in range(3):
+        writer = ReleaseWriter(store, settings, release_id=new_release_id(base + timedelta(days=day)))
+        writer.put_json("slices/get_count_platform/slice.json", {"answers": {"netflix": day}})
+        writer.publish(inputs={})
+        ids.append(writer.release_id)
+    rollback(store, settings, ids[0])
+    started = base + timedelta(days=3)
+    running = ReleaseWriter(store, settings, release_id=new_release_id(started))
+    running.put("data/titles.parquet", b"being written")
+
+    deleted = prune_releases(store, settings, now=started + INCOMPLETE_GRACE - timedelta(minutes=1))
+    assert deleted == [ids[1]], "only the complete release that is neither live nor among the newest 1"
+    remaining = {r["release_id"]: r["complete"] for r in list_releases(store, settings)}
+    assert remaining == {ids[0]: True, ids[2]: True, running.release_id: False}
+    assert prune_releases(store, settings, now=started + INCOMPLETE_GRACE + timedelta(minutes=1)) == [running.release_id]
+
+
 def test_release_ids_sort_by_time():
     early = new_release_id(datetime(2026, 1, 1, tzinfo=timezone.utc))
     late = new_release_id(datetime(2026, 1, 2, tzinfo=timezone.utc))
