@@ -98,3 +98,17 @@ def test_ranking_model_beats_popularity_on_generated_ratings(sample_data_dir):
     assert set(result.card["evaluation"]) == {"all", "amazon", "disney", "hulu", "netflix"}
     rule = result.card["recommend_rule"]
     assert 0 < rule["flagged_share"] < 1 and rule["precision"] > rule["base_rate"]
+
+
+def test_a_platform_whose_titles_all_rank_below_the_first_thousand_still_gets_n_answers():
+    """The cold-start list and the filtered top-n rank inside the filter, not a global top 1,000 then filter."""
+    from streamlens.ranking import top_positions
+
+    rng = np.random.default_rng(11)
+    scores = np.concatenate([rng.uniform(3, 5, 3_000), rng.uniform(0, 1, 50)])
+    allowed = np.zeros(len(scores), dtype=bool)
+    allowed[3_000:] = True
+    ids = np.array([f"t{k:05d}" for k in range(len(scores))])
+    best = top_positions(scores, 10, None, allowed, ids)
+    expected = sorted(range(3_000, 3_050), key=lambda k: (-scores[k], ids[k]))[:10]
+    assert best.tolist() == expected
