@@ -5,7 +5,9 @@
 
 Dependencies come as manylinux wheels for Python 3.12 on x86_64 (pip with
 --platform, --only-binary=:all:, --python-version 3.12, --target), so what is
-built on any machine is what the Lambda runtime loads. Each function gets only
+built on any machine is what the Lambda runtime loads, at the versions that
+requirements.txt (and the files it includes) pins: the versions are read from
+there, never written here. Each function gets only
 the layers it needs (numpy only for the recommender); the build prints each
 function's unzipped total (its code plus its layers) and fails above the
 Lambda limit of 250 MB.
@@ -14,6 +16,7 @@ Lambda limit of 250 MB.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -27,13 +30,57 @@ LAMBDA_UNZIPPED_LIMIT = 250 * MIB
 # load there, and recent numpy ships no manylinux2014 (glibc 2.17) wheel any more.
 PLATFORM_FLAGS = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64")
 
-# Layer name -> pip requirements (pinned as in requirements.txt). boto3 is
-# left out: the Lambda Python runtime ships it.
-LAYERS: dict[str, list[str]] = {
-    "api": ["fastapi==0.165.0", "mangum==0.22.0", "fastapi-offline==1.7.7"],   # the last: /docs' Swagger UI files
-    "numpy": ["numpy==2.4.6"],
+# Layer name -> the packages it installs, at the versions the requirements files pin (each package is
+# pinned once, in requirements.txt or a file it includes). boto3 is left out: the Lambda Python runtime ships it.
+REQUIREMENTS = REPO / "requirements.txt"
+LAYER_PACKAGES: dict[str, tuple[str, ...]] = {
+    "api": ("fastapi", "mangum", "fastapi-offline"),   # the last: /docs' Swagger UI files
+    "numpy": ("numpy",),
 }
 SHARED_LAYER = "streamlens"          # the shared kernel, streamlens/
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*(?P<version>[^\s;#]+)")
+
+
+def normalized(name: str) -> str:
+    """A package name as pip compares them (PEP 503): fastapi_offline and FastAPI-Offline are fastapi-offline."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_pins(path: Path = REQUIREMENTS) -> list[tuple[str, str, Path]]:
+    """Every `name==version` line of a requirements file and of the files it includes (`-r`), in order, as
+    (normalized name, version, file); a requirement that is not pinned exactly has no version."""
+    pins = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith(("-r ", "--requirement ")):
+            pins += read_pins((path.parent / line.split(None, 1)[1]).resolve())
+        elif not line.startswith("-"):
+            match = PIN.match(line)
+            name = match["name"] if match else re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]
+            pins.append((normalized(name), match["version"] if match else "", path))
+    return pins
+
+
+def layer_requirements(path: Path = REQUIREMENTS) -> dict[str, list[str]]:
+    """Layer name -> pip requirements, each package at the one version the requirements files pin."""
+    versions: dict[str, list[str]] = {}
+    for name, version, _ in read_pins(path):
+        versions.setdefault(name, []).append(version)
+    out = {}
+    for layer, packages in LAYER_PACKAGES.items():
+        out[layer] = []
+        for package in packages:
+            found = versions.get(normalized(package), [])
+            if len(found) != 1 or not found[0]:
+                raise ValueError(f"layer {layer}: {package} must be pinned (name==version) exactly once in "
+                                 f"{path.name} or a file it includes; found {found or 'none'}")
+            out[layer].append(f"{package}=={found[0]}")
+    return out
+
+
+LAYERS: dict[str, list[str]] = layer_requirements()
 
 
 def layer_path(name: str) -> Path:
