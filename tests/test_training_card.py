@@ -1,0 +1,90 @@
+"""The model cards are a contract: the rating predictor's (train_recommender: grid search, candidates,
+baselines, diagnostics, final fit) and the ranking model's (train_ranker, the SVD as served beside it), trained
+on a small fixed-seed sample, equal the copies saved in tests/data/training_cards.json, timings aside. A
+change to what training chooses, measures or reports shows here; when it is meant, regenerate the copy:
+
+    python -m tests.test_training_card
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from etl_job.ranker import RankConfig, train_ranker
+from etl_job.training import TrainConfig, train_recommender
+
+SAVED = Path(__file__).resolve().parent / "data" / "training_cards.json"
+CONFIG = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
+                     extra_candidates={"tuned": {"n_factors": 8, "n_epochs": 30, "reg_bi": 0.5}},
+                     cv=2, n_jobs=1, knn_sample=2_000, grid_sample=4_000, eval_sample=5_000)
+RANKING = RankConfig(grid=({"factors": 8, "regularization": 1.0, "alpha": 1.0},
+                           {"factors": 16, "regularization": 5.0, "alpha": 1.0}),
+                     iterations=5, eval_max_users=100, threads=1, new_title_share=0.1)
+
+
+def sample() -> pd.DataFrame:
+    """160 users of two tastes over 120 titles, 30 ratings each (seeded)."""
+    rng = np.random.default_rng(7)
+    users = np.repeat(np.arange(160), 30)
+    items = np.concatenate([rng.choice(120, 30, replace=False) for _ in range(160)])
+    taste = (users % 2 == 0) == (items % 2 == 0)
+    rating = np.clip(np.round((3.0 + 1.2 * np.where(taste, 1, -1) + rng.normal(0, 0.6, users.size)) * 2) / 2, 0.5, 5)
+    return pd.DataFrame({"user": users + 500, "item": items, "rating": rating})
+
+
+def without_timings(value):
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if not k.endswith("seconds")}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def cards() -> dict:
+    ratings = sample()
+    np.random.seed(3)     # surprise's GridSearchCV draws its folds from numpy's global generator
+    svd = train_recommender(ratings, CONFIG).card
+    n_items = 120
+    neighbours = np.stack([(np.arange(n_items) + k) % n_items for k in (2, 4, 6)], axis=1)
+    similarity = np.full(neighbours.shape, 0.5, dtype=np.float32)
+    ranking = train_ranker(ratings["user"].to_numpy(), ratings["item"].to_numpy(), ratings["rating"].to_numpy(),
+                           n_items, RankConfig(**{**RANKING.__dict__, "svd_params": svd["chosen"]["params"]}),
+                           tie_key=np.array([f"t{i:03d}" for i in range(n_items)]),
+                           groups=np.array(["a", "b", "c"])[np.arange(n_items) % 3],
+                           neighbours=neighbours, similarity=similarity).card
+    return json.loads(json.dumps({"recommender": without_timings(svd), "ranking": without_timings(ranking)},
+                                 default=str))
+
+
+def dump(value: dict) -> str:
+    return json.dumps(value, indent=1) + "\n"
+
+
+@pytest.fixture(scope="module")
+def current() -> dict:
+    return cards()
+
+
+@pytest.fixture(scope="module")
+def saved() -> dict:
+    return json.loads(SAVED.read_text(encoding="utf-8"))
+
+
+def test_the_recommender_model_card_is_unchanged(current, saved):
+    assert current["recommender"] == saved["recommender"]
+    assert list(current["recommender"]) == list(saved["recommender"]), "the card's sections keep their order"
+
+
+def test_the_ranking_model_card_is_unchanged(current, saved):
+    assert current["ranking"] == saved["ranking"]
+    assert list(current["ranking"]) == list(saved["ranking"]), "the card's sections keep their order"
+
+
+if __name__ == "__main__":
+    SAVED.write_text(dump(cards()), encoding="utf-8")
+    print(f"wrote {SAVED}")
