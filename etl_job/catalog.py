@@ -70,9 +70,10 @@ def parse_duration(value: str) -> tuple[int, str] | None:
 
 
 def read_input_csv(data: bytes, source: str, **kwargs) -> pd.DataFrame:
-    """A raw CSV read as text. Rows that are not UTF-8 are taken out with their line and byte offset
-    (csv_input.take_out_marked: in frame.attrs, for the caller's report, see record_not_utf8); an empty
-    or unparsable file, or one with nothing UTF-8 in it, is an InputError naming it (and the line and byte)."""
+    """A raw CSV read as text. Rows that are not UTF-8, and the last record of a file cut inside a quoted
+    field, are taken out with their line and byte offset (csv_input.take_out_marked, take_out_cut: in
+    frame.attrs, for the caller's report, see record_taken_out); an empty or unparsable file, or one with
+    nothing UTF-8 or complete in it, is an InputError naming it (and the line and byte)."""
     try:
         return read_text_csv(data, source, **kwargs)
     except Unreadable as exc:

@@ -9,15 +9,25 @@ are not UTF-8, wherever their quoted fields put their line breaks. Nothing is re
 not UTF-8 says the row came from another encoding, and which one (cp1252, Latin-1, Mac Roman) cannot
 be told from the bytes, so no guess is made.
 
+A file that ends inside a quoted field (an interrupted upload, cut in the middle of a description) is
+read up to the record holding the unterminated quote, and that record is taken out as
+`unterminated_quote` with the line and byte offset where it starts and its text. Only when pandas refuses
+the file is it scanned for that: a file that parses costs nothing more.
+
+Rows taken out (either kind) are in frame.attrs[reason], a TakenOutRows, and record_taken_out records
+them all into a QualityReport, each with its reason.
+
 A file is refused (Unreadable, raised by callers as their InputError) only when nothing in it can be
-trusted: its header is not UTF-8, or none of its rows is. Lines are 1-based physical lines of the file
-(line breaks counted as `\\n`; a file with none counts `\\r`), byte offsets 0-based from its first byte.
+trusted: its header is not UTF-8 or is cut inside a quoted field, or none of its rows is UTF-8 or
+complete. Lines are 1-based physical lines of the file (line breaks counted as `\\n`; a file with none
+counts `\\r`), byte offsets 0-based from its first byte.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import csv
 import io
 import re
 import threading
@@ -30,9 +40,12 @@ import pyarrow as pa
 from .quality import QualityReport
 
 NOT_UTF8 = "not_utf8"
-ATTR = "not_utf8"                 # frame.attrs key: a NotUtf8Rows
+UNTERMINATED_QUOTE = "unterminated_quote"
+TAKEN_OUT = (NOT_UTF8, UNTERMINATED_QUOTE)   # the reasons rows are taken out for; each its frame.attrs key
+ATTR = NOT_UTF8                   # frame.attrs key of the rows that are not UTF-8: a TakenOutRows
 MAX_KEPT_ROWS = 1_000             # rejected rows kept whole per file; every one is counted
 _CHUNK = 1 << 23                  # bytes decoded at a time on the slow path (bounds the str in memory)
+MAX_TEXT = 500                    # characters of a cut record's text kept in its reject
 _ERRORS = "streamlens-mark-not-utf8"
 _state = threading.local()
 
@@ -101,6 +114,15 @@ class Marked:
         return (f"{'byte' if end - start == 1 else 'bytes'} {self.invalid_bytes(k)} on line "
                 f"{self.lines([start])[0]:,}, at byte offset {start:,}")
 
+    def offset_in_data(self, offset: int) -> int:
+        """Where the original's byte `offset` (never inside an invalid sequence) is in `data`."""
+        shift = 0
+        for k, (start, end) in enumerate(self.spans):
+            if start >= offset:
+                break
+            shift += len(f"{self.sentinel}{k}{self.sentinel}".encode()) - (end - start)
+        return offset + shift
+
 
 def _cut(data: bytes, start: int, end: int) -> int:
     """`end`, or the start of the multi-byte sequence that `end` would cut (its lead byte is among the
@@ -138,16 +160,23 @@ def mark_invalid_utf8(data: bytes, *, check: bool = True) -> Marked:
 
 
 @dataclass(frozen=True, eq=False)
-class NotUtf8Rows:
-    """The rows of one file taken out as not UTF-8: all counted, the first MAX_KEPT_ROWS kept with their line,
-    byte offset, invalid bytes and fields. Shared, never copied, by the frames pandas derives (attrs are
-    deep-copied on every operation)."""
+class TakenOutRows:
+    """The rows of one file taken out for one reason (frame.attrs[reason]): all counted, the first
+    MAX_KEPT_ROWS kept with their source, line, byte offset, the column that says why (`detail`: the invalid
+    bytes of a row that is not UTF-8, the text of a cut record) and their fields; `what` describes them in
+    the report's note. Shared, never copied, by the frames pandas derives (attrs are deep-copied on every
+    operation)."""
     source: str
     count: int
     rows: pd.DataFrame
+    detail: str = "invalid_bytes"
+    what: str = "not valid UTF-8"
+    detail_in_note: bool = True                  # the first row's detail is short enough for the note
 
     def __deepcopy__(self, memo):
         return self
+
+
 
 
 def _first_token(column: pd.Series, marked: Marked) -> np.ndarray:
@@ -201,48 +230,142 @@ def take_out_marked(frame: pd.DataFrame, marked: Marked, source: str) -> pd.Data
                                     "invalid_bytes": [marked.invalid_bytes(k) for k in ks], "source": source}),
                       kept.astype(object)], axis=1)
     good = frame[~bad].reset_index(drop=True)
-    good.attrs = {**frame.attrs, ATTR: NotUtf8Rows(source, int(bad.sum()), rows)}
+    good.attrs = {**frame.attrs, ATTR: TakenOutRows(source, int(bad.sum()), rows)}
     return good
 
 
+_QUOTED = re.compile(rb'[,\r\n]"(?:[^"]+|"")*("?)')   # a quoted field after a delimiter or a line break
+_QUOTED_FIRST = re.compile(rb'"(?:[^"]+|"")*("?)')  # ... at the start of the file
+_DIALECT = {"sep", "delimiter", "quotechar", "quoting", "doublequote", "escapechar", "lineterminator",
+            "skipinitialspace", "comment", "dialect", "engine", "header", "skiprows", "skipfooter", "nrows"}
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The record the file ends in, inside an unterminated quoted field: it starts at byte `start` of the
+    original, its quote opens at byte `quote`."""
+    start: int
+    quote: int
+
+
+def _quoted_fields(data: bytes, pos: int):
+    """(offset of its opening quote, match) of each quoted field from `pos`, left to right."""
+    first = _QUOTED_FIRST.match(data, pos)
+    if first:
+        yield first.start(), first
+        pos = first.end()
+    for match in _QUOTED.finditer(data, pos):
+        yield match.start() + 1, match
+
+
+def find_unterminated(data: bytes) -> Cut | None:
+    """The record that the end of the file leaves inside a quoted field, or None.
+
+    Read as pandas' C parser reads it: a quote opens a quoted field only at the start of a field (after a
+    delimiter, a line break or the file's start; elsewhere it is a literal), `""` inside is a quote, and
+    a quote followed by anything else closes it. Quoted fields are matched left to right, so a `,"` or a
+    line break inside one is never taken for a field or a record start: a record starts after a line
+    break between them, and the last one tells whether the file ends inside it. Memory does not grow with
+    the file: only the current record's start is kept."""
+    end = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0   # of the last quoted field
+    record, quote, match = 0, 0, None
+    for quote, match in _quoted_fields(data, end):
+        brk = max(data.rfind(b"\n", end, quote), data.rfind(b"\r", end, quote))
+        if brk >= 0:
+            record = brk + 1
+        end = match.end()
+    if match is None or match.group(1):
+        return None
+    return Cut(record, quote)
+
+
+def _parse(data: bytes, kwargs: dict) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
+
+
+def _read_marked(marked: Marked, source: str, kwargs: dict) -> tuple[pd.DataFrame, Cut | None]:
+    """The marked file parsed; when pandas refuses it for ending inside a quoted field, the records
+    before the one holding that quote (and the Cut). Unreadable when it cannot be parsed otherwise."""
+    try:
+        return _parse(marked.data, kwargs), None
+    except pd.errors.ParserError as exc:
+        if not marked.clean:      # a header that is not UTF-8 says more than the rows it garbled
+            with contextlib.suppress(pd.errors.ParserError):
+                header = pd.read_csv(io.BytesIO(marked.data), dtype=str, nrows=0, **kwargs)
+                take_out_marked(header, marked, source)
+        cut = None if _DIALECT & kwargs.keys() else find_unterminated(marked.original)
+        if cut is None:
+            raise Unreadable(f"{source}: not a readable CSV file ({marked.readable(str(exc))})") from exc
+    where = (f"the quoted field opened on line {marked.lines([cut.quote])[0]:,}, at byte offset {cut.quote:,}, "
+             "is never closed")
+    if not marked.original[:cut.start].removeprefix(codecs.BOM_UTF8).strip():   # only blank lines before it
+        raise Unreadable(f"{source}: not a readable CSV file: it ends inside its header ({where})")
+    try:
+        frame = _parse(marked.data[:marked.offset_in_data(cut.start)], kwargs)
+    except pd.errors.ParserError as exc:
+        raise Unreadable(f"{source}: not a readable CSV file ({marked.readable(str(exc))})") from exc
+    if not len(frame):
+        raise Unreadable(f"{source}: not a readable CSV file: it ends inside its first row, which starts on line "
+                         f"{marked.lines([cut.start])[0]:,} ({where}): no row of it is complete")
+    return frame, cut
+
+
+def take_out_cut(frame: pd.DataFrame, marked: Marked, cut: Cut, source: str) -> pd.DataFrame:
+    """The frame with the cut record in frame.attrs[UNTERMINATED_QUOTE]: its line, byte offset, its text
+    (MAX_TEXT characters) and the fields complete before the unterminated one, under their columns."""
+    data = marked.original
+    text = data[cut.start:].decode("utf-8", "replace")
+    before = data[cut.start:cut.quote].decode("utf-8", "replace")
+    fields = next(csv.reader(io.StringIO(before[:-1], newline="")), [""]) if before else []
+    first, last = marked.lines([cut.start, len(data)])
+    info = {"line": first, "byte": cut.start, "text": text[:MAX_TEXT], "source": source}   # as take_out_marked's
+    rows = pd.DataFrame({**{c: [v] for c, v in info.items()},
+                         **{str(c): [v] for c, v in zip(frame.columns, fields) if str(c) not in info}}, dtype=object)
+    what = (f"cut by the end of the file inside an unterminated quoted field (its last {last - first + 1:,} "
+            f"line(s), {len(data) - cut.start:,} bytes)")
+    frame.attrs = {**frame.attrs, UNTERMINATED_QUOTE: TakenOutRows(source, 1, rows, "text", what,
+                                                                   detail_in_note=False)}
+    return frame
+
+
 def read_text_csv(data: bytes, source: str, **kwargs) -> pd.DataFrame:
-    """A raw CSV read as text, every value a str; rows that are not UTF-8 taken out (take_out_marked).
-    Unreadable when the file is empty, unparsable, or nothing of it is UTF-8."""
+    """A raw CSV read as text, every value a str; rows that are not UTF-8 taken out (take_out_marked), and
+    the last record when the file ends inside its quoted field (take_out_cut). Unreadable when the file is
+    empty, unparsable, or nothing of it is UTF-8 or complete."""
     if not data.strip():
         raise Unreadable(f"{source}: the file is empty")
     marked = mark_invalid_utf8(data)
-    for attempt in (1, 2):
-        try:
-            frame = pd.read_csv(io.BytesIO(marked.data), dtype=str, keep_default_na=False, encoding="utf-8",
-                                **kwargs)
-            break
-        except UnicodeDecodeError:   # the validators disagreed: Python's decoder is the reference
-            if attempt == 2 or not marked.clean:
-                raise
-            marked = mark_invalid_utf8(data, check=False)
-        except pd.errors.ParserError as exc:
-            if not marked.clean:      # a header that is not UTF-8 says more than the rows it garbled
-                with contextlib.suppress(pd.errors.ParserError):
-                    header = pd.read_csv(io.BytesIO(marked.data), dtype=str, nrows=0, **kwargs)
-                    take_out_marked(header, marked, source)
-            raise Unreadable(f"{source}: not a readable CSV file ({marked.readable(str(exc))})") from exc
-    return take_out_marked(frame, marked, source)
+    try:
+        frame, cut = _read_marked(marked, source, kwargs)
+    except UnicodeDecodeError:   # the validators disagreed: Python's decoder is the reference
+        if not marked.clean:
+            raise
+        marked = mark_invalid_utf8(data, check=False)
+        frame, cut = _read_marked(marked, source, kwargs)
+    frame = take_out_marked(frame, marked, source)
+    return take_out_cut(frame, marked, cut, source) if cut else frame
 
 
-def record_not_utf8(report: QualityReport, group: str, frame: pd.DataFrame, rows_in: str | None = None) -> int:
-    """Record a frame's not-UTF-8 rows as `not_utf8` rejects of `group` (and count them into rows_in[rows_in]:
-    call it after the cleaning that sets rows_in); returns how many there were."""
-    found = frame.attrs.get(ATTR)
-    if found is None or not found.count:
-        return 0
-    rows = found.rows
-    report.rejected(group, pd.Series(NOT_UTF8, index=rows.index), rows,
-                    lambda r: {c: r.get(c) for c in ("source", "line", "byte", "invalid_bytes")})
-    report.counted(group, NOT_UTF8, found.count - len(rows))
-    if rows_in is not None:
-        report.rows_in[rows_in] = report.rows_in.get(rows_in, 0) + found.count
-    first = rows.iloc[0]
-    report.notes.append(f"{found.source}: {found.count:,} row(s) not valid UTF-8 rejected as {NOT_UTF8} (the first "
-                        f"on line {first['line']:,}, byte offset {first['byte']:,}: {first['invalid_bytes']}); "
-                        "the file's other rows are used")
-    return found.count
+def record_taken_out(report: QualityReport, group: str, frame: pd.DataFrame, rows_in: str | None = None) -> int:
+    """Record a frame's taken-out rows (each reason of TAKEN_OUT) as rejects of `group` with that reason, and
+    count them into rows_in[rows_in] (call it after the cleaning that sets rows_in); returns how many."""
+    total = 0
+    for reason in TAKEN_OUT:
+        found = frame.attrs.get(reason)
+        if found is None or not found.count:
+            continue
+        rows, info = found.rows, ("source", "line", "byte", found.detail)
+        report.rejected(group, pd.Series(reason, index=rows.index), rows,
+                        lambda r, info=info: {c: r.get(c) for c in info})
+        report.counted(group, reason, found.count - len(rows))
+        if rows_in is not None:
+            report.rows_in[rows_in] = report.rows_in.get(rows_in, 0) + found.count
+        first = rows.iloc[0]
+        detail = f": {first[found.detail]}" if found.detail_in_note else ""
+        report.notes.append(f"{found.source}: {found.count:,} row(s) {found.what} rejected as {reason} (the first "
+                            f"on line {first['line']:,}, byte offset {first['byte']:,}{detail}); "
+                            "the file's other rows are used")
+        total += found.count
+    return total
+
+

@@ -19,7 +19,7 @@ from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE,
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs, read_input_csv
-from .csv_input import record_not_utf8
+from .csv_input import record_taken_out
 from .data_report import movies_report, streaming_report
 from .lock import LockLost, etl_lock
 from .model_report import model_report
@@ -66,7 +66,7 @@ def clean_catalog_files(source: DataSource, report: QualityReport) -> pd.DataFra
     raw = read_catalog_frames(source)
     titles = clean_catalogs(raw, report)
     for code, frame in raw.items():
-        record_not_utf8(report, BY_CODE[code].name, frame, rows_in=BY_CODE[code].name)
+        record_taken_out(report, BY_CODE[code].name, frame, rows_in=BY_CODE[code].name)
     return titles
 
 
@@ -138,7 +138,7 @@ def _clean_movies(source: DataSource) -> tuple[pd.DataFrame, QualityReport] | No
     movies = clean_movies(meta, credits, report)
     for frame, group in ((meta, "movies"), (credits, "credits")):   # after the cleaning, which sets rows_in
         if frame is not None:
-            record_not_utf8(report, group, frame, rows_in=group)
+            record_taken_out(report, group, frame, rows_in=group)
     return movies, report
 
 

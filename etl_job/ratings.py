@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 from streamlens.platforms import BY_CODE
 
 from .catalog import InputError, check_columns, read_input_csv
-from .csv_input import Unreadable, mark_invalid_utf8, record_not_utf8, take_out_marked
+from .csv_input import Unreadable, mark_invalid_utf8, record_taken_out, take_out_marked
 from .quality import QualityReport
 
 RATING_COLUMNS = ["userId", "rating", "timestamp", "movieId"]
@@ -72,7 +72,7 @@ def read_ratings_csv(data: bytes, source: str) -> pd.DataFrame:
     movieId arrives dictionary-encoded (a Categorical): ids repeat millions
     of times, so string work happens once per distinct id. Rows with the wrong
     number of fields are in attrs["wrong_field_count"] (count, kept rows); rows
-    that are not UTF-8 in attrs["not_utf8"] (csv_input.NotUtf8Rows). The file
+    that are not UTF-8 in attrs["not_utf8"] (csv_input.TakenOutRows). The file
     is read with each invalid UTF-8 sequence replaced by a token (same rows,
     same line breaks), so pyarrow reads it and the marked rows are taken out.
     """
@@ -160,7 +160,7 @@ def validate_ratings(
     """One file's valid ratings as columns user, item (row in title_ids), rating, timestamp."""
     now = time.time() if now is None else now
     _record_wrong_fields(report, frame)
-    record_not_utf8(report, "malformed", frame, rows_in="ratings")
+    record_taken_out(report, "malformed", frame, rows_in="ratings")
     report.rows_in["ratings"] = report.rows_in.get("ratings", 0) + len(frame)
     user, bad_user = _user_ids(frame["userId"])
     rating = pd.to_numeric(frame["rating"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -21,7 +21,7 @@ import pytest
 
 from etl_job import csv_input
 from etl_job.catalog import RAW_COLUMNS, InputError, clean_platform, read_input_csv
-from etl_job.csv_input import mark_invalid_utf8, record_not_utf8
+from etl_job.csv_input import mark_invalid_utf8, record_taken_out
 from etl_job.movies import clean_movies
 from etl_job.pipeline import EtlOptions, run_etl
 from etl_job.progress import Progress
@@ -132,7 +132,7 @@ def test_a_cp1252_byte_on_the_second_line_of_a_quoted_description_rejects_that_r
 
     report = QualityReport("catalogs")
     titles = clean_platform(frame, NETFLIX, report)
-    assert record_not_utf8(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
+    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
     assert len(titles) == 39 and report.rows_in[NETFLIX.name] == 40 and report.rows_out[NETFLIX.name] == 39
     assert report.rejects[NETFLIX.name] == {"not_utf8": 1}
     csv_rows = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
@@ -313,7 +313,7 @@ def test_the_real_movies_metadata_with_a_cp1252_byte_in_a_multi_line_overview(sh
     report = QualityReport("movies")
     movies = clean_movies(frame, None, report)
     before = len(clean_movies(read_input_csv(data, "m.csv"), None, QualityReport("movies")))
-    record_not_utf8(report, "movies", frame, rows_in="movies")
+    record_taken_out(report, "movies", frame, rows_in="movies")
     assert len(movies) == before - 1 and report.rejects["movies"]["not_utf8"] == 1
     assert report.rows_in["movies"] == len(records)
 
@@ -334,7 +334,7 @@ def test_the_real_netflix_catalog_exported_as_latin1(shared_data, raw_rows):
     assert not expected_ids & set(frame["show_id"])
     report = QualityReport("catalogs")
     clean_platform(frame, NETFLIX, report)
-    record_not_utf8(report, NETFLIX.name, frame, rows_in=NETFLIX.name)
+    record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name)
     assert report.rejects[NETFLIX.name]["not_utf8"] == len(expected) and report.rows_in[NETFLIX.name] == len(spans)
 
 
@@ -375,3 +375,178 @@ def test_the_etl_publishes_with_the_bad_rows_in_the_rejects_and_refuses_a_file_w
     with pytest.raises(InputError, match=r"hulu_titles\.csv: wrong encoding.*header.*0xf3 on line 1, at byte offset"):
         run_etl(DataSource(str(folder)), store, settings, EtlOptions(train=False), Progress(io.StringIO()))
     assert read_manifest(store, settings)["release_id"] == summary["release_id"]
+
+
+# --- a file cut inside a quoted field (an interrupted upload) -------------------------------------------------
+# The expected line and byte of the cut record come from build()'s record spans or the csv module's records,
+# never from etl_job.csv_input; the rows kept are compared with a csv-module parse of the same bytes.
+
+def csv_records(data: bytes) -> list[list[str]]:
+    """The csv module's reading of the bytes: its last record, cut, comes out as far as it goes."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline="")))
+
+
+def cut_record(frame: pd.DataFrame) -> pd.Series:
+    found = frame.attrs["unterminated_quote"]
+    assert found.count == 1 and len(found.rows) == 1
+    return found.rows.iloc[0]
+
+
+def multi_line_catalog() -> tuple[bytes, list[tuple[int, int]]]:
+    """Descriptions over three physical lines, with `,"`, `",` and doubled quotes inside: a scan that took
+    any of them for a field or record boundary would cut in the wrong place."""
+    rows = [catalog_row(k, f'Line one of {k}, "quoted",\nline two, "a ""b"" c"\n"last", line.') for k in range(40)]
+    return build(RAW_COLUMNS, rows)
+
+
+@pytest.mark.parametrize("into", [
+    1,                            # just after the description's opening quote
+    20,                           # in its first line
+    "\n",                         # just after its first line break
+    '""b',                        # inside a doubled-quote run, after a whole pair
+    '""b""',                      # after the run's closing pair
+    "\nline two",                 # on its second line
+])
+def test_a_catalog_cut_inside_a_multi_line_quoted_description_keeps_the_rows_before_and_rejects_the_cut_one(into):
+    data, spans = multi_line_catalog()
+    start, end = spans[27]
+    quote = data.rindex(b',"Line one', start, end) + 1             # the description's opening quote
+    at = quote + into if isinstance(into, int) else data.index(into.encode(), quote) + len(into)
+    cut = data[:at]
+    line = line_of(data, start)
+    assert line == 1 + 27 * 3 + 1, "after the header and 27 records of 3 physical lines each"
+
+    frame = read_input_csv(cut, "streaming/netflix_titles.csv")
+    records = csv_records(cut)
+    assert records[-1][0] == "s27" and len(records) == 1 + 28
+    assert frame.columns.tolist() == records[0] and frame.values.tolist() == records[1:-1]
+    assert frame["show_id"].tolist() == [f"s{k}" for k in range(27)] and "not_utf8" not in frame.attrs
+    rejected = cut_record(frame)
+    assert (rejected["line"], rejected["byte"]) == (line, start)
+    assert rejected["text"] == cut[start:].decode() and rejected["show_id"] == "s27"
+    assert rejected["title"] == "Title 27" and rejected["source"] == "streaming/netflix_titles.csv"
+
+    report = QualityReport("catalogs")
+    titles = clean_platform(frame, NETFLIX, report)
+    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
+    assert len(titles) == 27 and report.rows_in[NETFLIX.name] == 28 and report.rows_out[NETFLIX.name] == 27
+    assert report.rejects[NETFLIX.name] == {"unterminated_quote": 1}
+    csv_rows = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
+    assert csv_rows[["group", "reject_reason", "line", "byte", "show_id"]].values.tolist() == [
+        [NETFLIX.name, "unterminated_quote", str(line), str(start), "s27"]]
+    assert any(f"unterminated_quote (the first on line {line:,}, byte offset {start:,})" in n for n in report.notes)
+
+
+def test_a_cut_record_keeps_500_characters_of_its_text():
+    rows = [catalog_row(k) for k in range(5)] + [catalog_row(5, "Long, " + "é" * 2_000)]
+    data, spans = build(RAW_COLUMNS, rows)
+    frame = read_input_csv(data[:-300], "x.csv")
+    assert len(frame) == 5
+    assert cut_record(frame)["text"] == data[spans[5][0]:].decode()[:500]
+
+
+def test_a_cut_file_with_a_row_that_is_not_utf8_rejects_both_at_their_bytes_in_the_original():
+    """The not-UTF-8 bytes are replaced by longer tokens while parsing: the cut is still reported where
+    it is in the file, and both rejects go through the same recording with their own reason."""
+    rows = [catalog_row(k, f"Plain, {k}.\nSecond line.") for k in range(12)]
+    rows[4] = catalog_row(4, f"Caf{MARK}, again")
+    data, spans = build(RAW_COLUMNS, rows, {4: b"\xe9\x92"})
+    [(_, bad_line, bad_byte)] = first_bad(data, spans)
+    start = spans[9][0]
+    cut = data[:data.index(b"Second", start)]
+    frame = read_input_csv(cut, "x.csv")
+    assert frame["show_id"].tolist() == [f"s{k}" for k in range(9) if k != 4]
+    assert not_utf8(frame)[["line", "byte", "show_id"]].values.tolist() == [[bad_line, bad_byte, "s4"]]
+    assert (cut_record(frame)["line"], cut_record(frame)["byte"]) == (line_of(data, start), start)
+    report = QualityReport("catalogs")
+    clean_platform(frame, NETFLIX, report)
+    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 2
+    assert report.rejects[NETFLIX.name] == {"not_utf8": 1, "unterminated_quote": 1}
+    assert report.rows_in[NETFLIX.name] == 10
+    kept = report.rejected_rows().set_index("reject_reason")
+    assert kept.loc["not_utf8", "invalid_bytes"] == "0xe9 0x92" and kept.loc["unterminated_quote", "byte"] == start
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n", "\r"])
+def test_the_cut_record_starts_after_the_last_line_break_outside_quotes_whatever_the_line_breaks(eol):
+    text = eol.join(["a,b,c", '1,"x,\ny",z', '2,a 5" screen,"w', 'v"', '3,"open', "still, open"])
+    frame = read_input_csv(text.encode(), "x.csv")
+    assert frame.values.tolist() == [["1", "x,\ny", "z"], ["2", 'a 5" screen', f"w{eol}v"]]
+    start = text.index("3,")
+    rejected = cut_record(frame)
+    assert rejected["byte"] == start and rejected["text"] == text[start:]
+    assert rejected["line"] == text[:start].count("\n" if "\n" in text else "\r") + 1
+    assert rejected[["a"]].tolist() == ["3"] and "b" not in rejected
+
+
+def test_a_file_cut_inside_its_header_is_refused_naming_the_line_and_byte():
+    data = b'show_id,type,"title\n'
+    with pytest.raises(InputError, match=r"ends inside its header.*opened on line 1, at byte offset 13, is never closed"):
+        read_input_csv(data, "header.csv")
+
+
+def test_a_file_whose_only_row_is_cut_is_refused():
+    data, _ = build(RAW_COLUMNS, [catalog_row(0, "Cut, here")])
+    quote = data.rindex(b'"Cut')
+    with pytest.raises(InputError, match=rf"ends inside its first row, which starts on line 2 .*byte offset "
+                                         rf"{quote}, is never closed.*no row of it is complete"):
+        read_input_csv(data[:-5], "one.csv")
+
+
+def test_a_quote_left_open_in_a_file_that_is_otherwise_unreadable_is_still_refused():
+    data, _ = build(RAW_COLUMNS, [catalog_row(k) for k in range(5)])
+    lines = data.split(b"\r\n")
+    lines[2] += b",extra,fields"                                 # row 1: too many fields
+    with pytest.raises(InputError, match=r"not a readable CSV file .*Expected 12 fields in line 3, saw 14"):
+        read_input_csv(b"\r\n".join(lines) + b's9,"open', "x.csv")
+
+
+def test_the_real_netflix_catalog_cut_in_the_middle_of_a_description(shared_data):
+    data = (shared_data / "streaming" / NETFLIX.filename).read_bytes()
+    spans = _record_spans(data)
+    records = csv_records(data)[1:]
+    assert len(records) == len(spans)
+    k = next(k for k in range(len(records) // 2, len(records)) if "," in records[k][-1])   # quoted: it has a comma
+    start, end = spans[k]
+    description = records[k][-1].replace('"', '""').encode()
+    quote = data.rindex(b',"' + description, start, end) + 1
+    at = data.index(b" ", quote + len(description) // 2)                  # at a space in its middle
+    cut = data[:at]
+
+    frame = read_input_csv(cut, NETFLIX.filename)
+    expected = csv_records(cut)
+    assert frame.columns.tolist() == expected[0] and len(expected) == k + 2
+    assert frame.values.tolist() == expected[1:-1] == records[:k], "every row before, exactly as the csv module"
+    rejected = cut_record(frame)
+    assert (rejected["line"], rejected["byte"]) == (line_of(data, start), start)
+    assert rejected["show_id"] == records[k][0] == expected[-1][0]
+    assert rejected["text"] == cut[start:].decode()[:500]
+    report = QualityReport("catalogs")
+    clean_platform(frame, NETFLIX, report)
+    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
+    assert report.rejects[NETFLIX.name]["unterminated_quote"] == 1 and report.rows_in[NETFLIX.name] == k + 1
+
+
+def test_the_etl_publishes_a_catalog_cut_inside_a_quoted_field_with_the_cut_row_in_the_rejects(
+        s3_env, full_data_dir, tmp_path):
+    settings, store = s3_env
+    folder = tmp_path / "data"
+    shutil.copytree(full_data_dir, folder)
+    path = folder / "streaming" / NETFLIX.filename
+    data = path.read_bytes()
+    spans = _record_spans(data)
+    quote = data.rindex(b',"', 0, len(data) - 2_000) + 1                 # a quoted field of one of the last rows
+    start = next(s for s, e in spans if s <= quote < e)
+    path.write_bytes(data[:quote + 5])
+    show_id = data[start:data.index(b",", start)].decode()
+
+    summary = run_etl(DataSource(str(folder)), store, settings, EtlOptions(train=False), Progress(io.StringIO()))
+    manifest = read_manifest(store, settings)
+    assert manifest["release_id"] == summary["release_id"]
+    quality = json.loads(store.get(manifest["objects"]["reports/quality.json"]["key"]))
+    assert quality["catalogs"]["rejects"][NETFLIX.name]["unterminated_quote"] == 1
+    rejects = pd.read_csv(io.BytesIO(store.get(manifest["objects"]["reports/rejects_catalogs.csv"]["key"])),
+                          dtype=str, keep_default_na=False)
+    mine = rejects[rejects["reject_reason"] == "unterminated_quote"]
+    assert mine[["group", "line", "byte", "show_id"]].values.tolist() == [
+        [NETFLIX.name, str(line_of(data, start)), str(start), show_id]]
