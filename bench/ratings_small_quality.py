@@ -24,7 +24,8 @@ import pandas as pd
 from surprise import SVD, BaselineOnly
 from surprise.model_selection import KFold, cross_validate
 
-from etl_job.training import TUNED_SVD, TrainConfig, to_dataset, train_recommender
+from etl_job.svd import to_dataset
+from etl_job.training import TUNED_SVD, TrainConfig, train_recommender
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 0.865

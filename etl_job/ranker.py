@@ -20,6 +20,7 @@ from scipy import sparse
 from streamlens.factor_model import FactorModel
 from streamlens.ranking import RankingModel, top_positions
 
+from .svd import export_svd, fit_svd, to_dataset
 from .topn_eval import Split, evaluate_topn, make_split, popularity_scorer, random_scorer
 
 log = logging.getLogger(__name__)
@@ -116,14 +117,9 @@ def _model_scorer(model: RankingModel):
 
 def _svd_scorer(split: Split, params: dict, seed: int):
     """The SVD ranking as served before this model: every title the SVD knows, by predicted rating."""
-    from surprise import SVD
-
-    from .training import export_svd, to_dataset
-
     users, items, ratings = split.part(False)
-    algo = SVD(**params, random_state=seed).fit(
-        to_dataset(pd.DataFrame({"user": users, "item": items, "rating": ratings})).build_full_trainset())
-    svd = export_svd(algo)
+    frame = pd.DataFrame({"user": users, "item": items, "rating": ratings})
+    svd = export_svd(fit_svd(params, to_dataset(frame).build_full_trainset(), seed))
     known = svd.item_ids.astype(np.int64)
 
     def score(u: int, _items, _ratings) -> np.ndarray:

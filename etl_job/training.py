@@ -5,6 +5,11 @@ RMSE and MAE on the held-out part, a small GridSearchCV (on a sample when the
 data are large), then the best SVD refitted on all ratings. BaselineOnly, a
 global-mean predictor and user-based KNNWithMeans (Pearson) are scored on the
 same split. The result exports to a numpy FactorModel for serving.
+
+Here: the configuration, the candidates the time budget allows, the steps in
+order, the final fit and the export. The steps that choose (grid search, the
+held-out split, the baselines, the diagnostics) are etl_job/model_selection.py;
+the surprise glue (dataset, fit, export) is etl_job/svd.py.
 """
 
 from __future__ import annotations
@@ -14,17 +19,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from surprise import SVD, AlgoBase, BaselineOnly, Dataset, KNNWithMeans, Reader, accuracy
-from surprise.model_selection import GridSearchCV, train_test_split
+from surprise import SVD
 
 from streamlens.factor_model import FactorModel
 
+from .model_selection import (best_candidate, diagnostics, grid_search, holdout, score_baselines, score_candidates,
+                              score_knn)
 from .ranker import RankConfig
+from .svd import RATING_SCALE, export_svd, fit_svd, to_dataset
 
 log = logging.getLogger(__name__)
-RATING_SCALE = (0.5, 5.0)
 
 # Found by random search then hill-climbing on one fold of ratings_small
 # (bench/ratings_small_quality.py reports it on a different 5-fold split):
@@ -59,19 +64,10 @@ class TrainConfig:
     ranking: RankConfig = field(default_factory=RankConfig)    # the top-n ranking model (etl_job/ranker.py)
 
 
-LEARNING_CURVE_SHARES = (0.1, 0.25, 0.5)     # of the training part, up to LEARNING_CURVE_MAX_ROWS; then all of it
-LEARNING_CURVE_MAX_ROWS = 200_000
 # The reference run on ratings_small (100,000 real ratings) for the model report: the same code with a
 # smaller grid, so that it adds well under a minute to an ETL run.
 REFERENCE_CONFIG = TrainConfig(grid={"n_factors": [50, 100], "n_epochs": [20], "lr_all": [0.005],
                                      "reg_all": [0.02, 0.1]}, final_fit=False)
-
-
-class GlobalMean(AlgoBase):
-    """Predicts the training set's mean rating for everyone: the floor any model must beat."""
-
-    def estimate(self, u, i):
-        return self.trainset.global_mean
 
 
 @dataclass
@@ -81,40 +77,18 @@ class TrainResult:
     algo: SVD | None
 
 
-def to_dataset(frame: pd.DataFrame) -> Dataset:
-    """frame columns user, item, rating -> surprise Dataset on the 0.5..5 scale."""
-    return Dataset.load_from_df(frame[["user", "item", "rating"]], Reader(rating_scale=RATING_SCALE))
+def within_budget(rows: int, config: TrainConfig) -> tuple[dict, dict[str, dict], dict]:
+    """The grid and the extra candidates whose final refit on `rows` ratings fits config.final_budget
+    (rating-epochs), and the card's `left_out_for_time` section naming what was left out."""
+    def affordable(params: dict) -> bool:
+        return rows * params.get("n_epochs", 20) <= config.final_budget
 
-
-def export_svd(algo: SVD) -> FactorModel:
-    """Copy a fitted surprise SVD into a FactorModel (ids in inner-id order)."""
-    trainset = algo.trainset
-    users = np.asarray([trainset.to_raw_uid(u) for u in range(trainset.n_users)])
-    items = np.asarray([trainset.to_raw_iid(i) for i in range(trainset.n_items)])
-    return FactorModel(
-        global_mean=float(trainset.global_mean), user_ids=users, item_ids=items,
-        user_bias=np.asarray(algo.bu, dtype=np.float64), item_bias=np.asarray(algo.bi, dtype=np.float64),
-        user_factors=np.asarray(algo.pu, dtype=np.float32), item_factors=np.asarray(algo.qi, dtype=np.float32),
-        rating_scale=RATING_SCALE,
-    )
-
-
-def _sample(frame: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
-    return frame if len(frame) <= size else frame.sample(n=size, random_state=seed)
-
-
-def _user_sample(frame: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
-    """Whole users until about `size` ratings: KNN needs each user's full history."""
-    if len(frame) <= size:
-        return frame
-    counts = frame.groupby("user").size().sample(frac=1.0, random_state=seed)
-    chosen = counts.index[np.cumsum(counts.to_numpy()) <= size]
-    return frame[frame["user"].isin(chosen)]
-
-
-def _scores(predictions) -> dict[str, float]:
-    return {"rmse": round(accuracy.rmse(predictions, verbose=False), 5),
-            "mae": round(accuracy.mae(predictions, verbose=False), 5)}
+    epochs = [e for e in config.grid["n_epochs"] if affordable({"n_epochs": e})] or [min(config.grid["n_epochs"])]
+    extras = {name: p for name, p in config.extra_candidates.items() if affordable(p)}
+    left_out = {"grid_epochs": sorted(set(config.grid["n_epochs"]) - set(epochs)),
+                "candidates": sorted(set(config.extra_candidates) - set(extras)),
+                "final_budget_rating_epochs": config.final_budget}
+    return {**config.grid, "n_epochs": epochs}, extras, left_out
 
 
 def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, progress=None) -> TrainResult:
@@ -125,132 +99,35 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
     card: dict[str, Any] = {"rows": int(len(ratings)), "users": int(ratings["user"].nunique()),
                             "items": int(ratings["item"].nunique()), "rating_scale": list(RATING_SCALE),
                             "seed": config.seed}
+    grid, extras, card["left_out_for_time"] = within_budget(len(ratings), config)
 
-    def affordable(params: dict) -> bool:
-        return len(ratings) * params.get("n_epochs", 20) <= config.final_budget
+    searched = card["grid_search"] = grid_search(ratings, grid, config.cv, config.seed, config.n_jobs,
+                                                 config.grid_sample)
+    say("grid search", rows=searched["sample_rows"], combos=len(searched["results"]), best=searched["best"])
 
-    epochs = [e for e in config.grid["n_epochs"] if affordable({"n_epochs": e})] or [min(config.grid["n_epochs"])]
-    grid = {**config.grid, "n_epochs": epochs}
-    extras = {name: p for name, p in config.extra_candidates.items() if affordable(p)}
-    card["left_out_for_time"] = {"grid_epochs": sorted(set(config.grid["n_epochs"]) - set(epochs)),
-                                 "candidates": sorted(set(config.extra_candidates) - set(extras)),
-                                 "final_budget_rating_epochs": config.final_budget}
-
-    grid_frame = _sample(ratings, config.grid_sample, config.seed)
-    t0 = time.perf_counter()
-    search = GridSearchCV(SVD, {**grid, "random_state": [config.seed]}, measures=["rmse", "mae"],
-                          cv=config.cv, n_jobs=config.n_jobs, joblib_verbose=0)
-    search.fit(to_dataset(grid_frame))
-    grid_rows = [{"params": {k: v for k, v in p.items() if k != "random_state"},
-                  "rmse": round(float(r), 5), "mae": round(float(m), 5)}
-                 for p, r, m in zip(search.cv_results["params"], search.cv_results["mean_test_rmse"],
-                                    search.cv_results["mean_test_mae"])]
-    grid_best = {k: v for k, v in search.best_params["rmse"].items() if k != "random_state"}
-    card["grid_search"] = {"sample_rows": int(len(grid_frame)), "cv": config.cv, "grid": grid,
-                           "results": grid_rows, "best": grid_best,
-                           "seconds": round(time.perf_counter() - t0, 1)}
-    say("grid search", rows=len(grid_frame), combos=len(grid_rows), best=grid_best)
-
-    eval_frame = _sample(ratings, config.eval_sample, config.seed)
-    trainset, testset = train_test_split(to_dataset(eval_frame), test_size=config.test_size,
-                                         random_state=config.seed)
-    candidates = {"svd_grid_best": grid_best, **extras}
-    results: dict[str, dict] = {}
-    fitted: dict[str, SVD] = {}
-    for name, params in candidates.items():
-        t0 = time.perf_counter()
-        fitted[name] = SVD(**params, random_state=config.seed).fit(trainset)
-        results[name] = {"algorithm": "SVD", "params": params, **_scores(fitted[name].test(testset)),
-                         "fit_seconds": round(time.perf_counter() - t0, 1)}
-        say("candidate", name=name, **results[name])
-    for name, algo in (("baseline_only", BaselineOnly(verbose=False)), ("global_mean", GlobalMean())):
-        t0 = time.perf_counter()
-        algo.fit(trainset)
-        results[name] = {"algorithm": type(algo).__name__, **_scores(algo.test(testset)),
-                         "fit_seconds": round(time.perf_counter() - t0, 1)}
-        say("baseline", name=name, **results[name])
-    results["knn_with_means_user_pearson"] = _knn_on_user_sample(eval_frame, trainset, testset, candidates,
-                                                                 config)
+    split = holdout(ratings, config.eval_sample, config.test_size, config.seed)
+    candidates = {"svd_grid_best": searched["best"], **extras}
+    results, fitted = score_candidates(candidates, split, config.seed, say)
+    results.update(score_baselines(split, say))
+    results["knn_with_means_user_pearson"] = score_knn(split, candidates["svd_grid_best"], config.knn_sample,
+                                                       config.seed)
     say("baseline", name="knn_with_means_user_pearson", **results["knn_with_means_user_pearson"])
 
-    chosen = min(candidates, key=lambda n: results[n]["rmse"])
-    card["split"] = {"test_size": config.test_size, "rows": int(len(eval_frame)),
-                     "sampled": len(eval_frame) < len(ratings)}
+    chosen = best_candidate(candidates, results)
+    card["split"] = split.card(len(ratings))
     card["candidates"] = results
     card["chosen"] = {"name": chosen, "params": candidates[chosen]}
     t0 = time.perf_counter()
-    card["diagnostics"] = diagnostics(fitted[chosen], candidates[chosen], trainset, testset, config)
+    card["diagnostics"] = diagnostics(fitted[chosen], candidates[chosen], split, config.seed)
     say("diagnostics", seconds=round(time.perf_counter() - t0, 1))
+    del split, fitted
     if not config.final_fit:
         card["train_seconds"] = round(time.perf_counter() - started, 1)
         return TrainResult(model=None, card=card, algo=None)
 
     t0 = time.perf_counter()
-    final = SVD(**candidates[chosen], random_state=config.seed).fit(to_dataset(ratings).build_full_trainset())
+    final = fit_svd(candidates[chosen], to_dataset(ratings).build_full_trainset(), config.seed)
     card["final_fit_seconds"] = round(time.perf_counter() - t0, 1)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     say("final fit", name=chosen, seconds=card["final_fit_seconds"])
     return TrainResult(model=export_svd(final), card=card, algo=final)
-
-
-def learning_curve(algo: SVD, params: dict, trainset, testset, seed: int) -> list[dict]:
-    """Training and held-out RMSE of the parameters fitted on growing parts of the training set, the
-    last point being `algo` (fitted on all of it). The smaller fits use at most LEARNING_CURVE_MAX_ROWS
-    and training error is measured on at most that many ratings, so that large data costs little."""
-    rows = list(trainset.all_ratings())
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(rows))
-    raw = lambda picked: pd.DataFrame([(trainset.to_raw_uid(u), trainset.to_raw_iid(i), r)   # noqa: E731
-                                       for u, i, r in (rows[k] for k in picked)], columns=["user", "item", "rating"])
-    sample = [(trainset.to_raw_uid(u), trainset.to_raw_iid(i), r)
-              for u, i, r in (rows[k] for k in order[:LEARNING_CURVE_MAX_ROWS])]
-    curve = []
-    for share in LEARNING_CURVE_SHARES:
-        size = max(1, int(share * min(len(rows), LEARNING_CURVE_MAX_ROWS)))
-        subset = to_dataset(raw(order[:size])).build_full_trainset()
-        smaller = SVD(**params, random_state=seed).fit(subset)
-        curve.append({"train_rows": size, "train_rmse": _scores(smaller.test(sample[:size]))["rmse"],
-                      "test_rmse": _scores(smaller.test(testset))["rmse"]})
-    curve.append({"train_rows": len(rows), "train_rmse": _scores(algo.test(sample))["rmse"],
-                  "test_rmse": _scores(algo.test(testset))["rmse"]})
-    return curve
-
-
-def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray) -> list[dict]:
-    """Per actual rating: how many, and the spread of what the model predicted for them."""
-    out = []
-    for value in np.unique(actual):
-        got = predicted[actual == value]
-        p10, p50, p90 = np.percentile(got, [10, 50, 90])
-        out.append({"actual": float(value), "count": int(len(got)), "mean": round(float(got.mean()), 4),
-                    "p10": round(float(p10), 4), "p50": round(float(p50), 4), "p90": round(float(p90), 4)})
-    return out
-
-
-def diagnostics(algo: SVD, params: dict, trainset, testset, config: TrainConfig) -> dict:
-    """The model report's figures for the chosen candidate (fitted on the split's training part)."""
-    predictions = algo.test(testset)
-    actual = np.asarray([p.r_ui for p in predictions], dtype=np.float64)
-    predicted = np.asarray([p.est for p in predictions], dtype=np.float64)
-    return {
-        "learning_curve": learning_curve(algo, params, trainset, testset, config.seed),
-        "predicted_vs_actual": predicted_vs_actual(actual, predicted),
-    }
-
-
-def _knn_on_user_sample(eval_frame, trainset, testset, candidates, config) -> dict:
-    """User-based KNN is quadratic in users: score it, and SVD beside it, on a user sample of the split."""
-    t0 = time.perf_counter()
-    users = set(_user_sample(eval_frame, config.knn_sample, config.seed)["user"])
-    train_rows = [(trainset.to_raw_uid(u), trainset.to_raw_iid(i), r)
-                  for u, i, r in trainset.all_ratings() if trainset.to_raw_uid(u) in users]
-    test_rows = [row for row in testset if row[0] in users]
-    small = Dataset.load_from_df(pd.DataFrame(train_rows, columns=["user", "item", "rating"]),
-                                 Reader(rating_scale=RATING_SCALE)).build_full_trainset()
-    knn = KNNWithMeans(k=40, sim_options={"name": "pearson", "user_based": True}, verbose=False).fit(small)
-    out = {"algorithm": "KNNWithMeans", "params": {"k": 40, "sim": "pearson", "user_based": True},
-           **_scores(knn.test(test_rows)), "sample_users": len(users), "sample_test_rows": len(test_rows)}
-    svd = SVD(**candidates["svd_grid_best"], random_state=config.seed).fit(small)
-    out["svd_grid_best_on_same_sample"] = _scores(svd.test(test_rows))
-    out["fit_seconds"] = round(time.perf_counter() - t0, 1)
-    return out

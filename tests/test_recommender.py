@@ -18,7 +18,7 @@ from etl_job.pipeline import read_catalog_frames
 from etl_job.quality import QualityReport
 from etl_job.ranker import RankConfig, fit_als, to_ranking_model
 from etl_job.sources import DataSource
-from etl_job.training import export_svd
+from etl_job.svd import export_svd
 from streamlens.api import MAX_BODY_BYTES
 from streamlens.combined_app import load_handler
 from streamlens.maturity import family_of

@@ -13,7 +13,7 @@ from etl_job.pipeline import read_catalog_frames
 from etl_job.quality import QualityReport
 from etl_job.sample_data import generate_ratings
 from etl_job.sources import DataSource
-from etl_job.training import to_dataset
+from etl_job.svd import to_dataset
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from surprise import SVD
 
-from etl_job.training import (TrainConfig, export_svd, predicted_vs_actual, to_dataset,
-                             train_recommender)
+from etl_job.model_selection import predicted_vs_actual
+from etl_job.svd import export_svd, to_dataset
+from etl_job.training import TrainConfig, train_recommender
 from streamlens.factor_model import FactorModel
 
 SMALL = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
