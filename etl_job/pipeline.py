@@ -1,4 +1,9 @@
-"""The ETL run: read, clean, score, slice, train, publish a release."""
+"""The ETL run: read, clean, score, slice, train, publish a release.
+
+`_run_etl` lists the stages in order: read and clean the catalogs, validate the ratings, clean the movies
+catalog, guard against the live release (nothing is written before), write the data and slices, the similar
+titles, the data report, train, the movies' objects, the cards and reports, publish.
+"""
 
 from __future__ import annotations
 
@@ -84,11 +89,26 @@ def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOption
                          "seed": options.seed}
 
 
-def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.DataFrame, ratings: pd.DataFrame,
-                     config: TrainConfig, say: Progress, ratings_origin: dict,
-                     neighbours: Neighbours) -> tuple[dict[str, Any], dict]:
+@dataclass
+class Cleaned:
+    """A catalog as cleaned, and the report of its cleaning."""
+    frame: pd.DataFrame
+    report: QualityReport
+
+
+@dataclass
+class ValidRatings:
+    ratings: pd.DataFrame     # user, item (the title's position in the catalog), rating, timestamp
+    scores: pd.DataFrame      # per title: score, rating_count
+    report: QualityReport
+    origin: dict              # where they came from: the files, or generated (rows, users, seed)
+
+
+def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, config: TrainConfig,
+                     neighbours: Neighbours, say: Progress) -> tuple[dict[str, Any], dict]:
     """Train the rating predictor (SVD) and the ranking model, then write them, their card and the
     recommender's serving bundle; returns (summary, card)."""
+    ratings, scores, ratings_origin = valid.ratings, valid.scores, valid.origin
     ids = titles["id"].to_numpy()
     users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
     frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
@@ -121,10 +141,9 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.Dat
 
 @dataclass
 class MoviesResult:
-    report: QualityReport
     similar_card: dict
-    ratings_small_card: dict | None
-    ratings_small_report: QualityReport | None     # the validation of ratings_small.csv
+    reports: dict[str, QualityReport]     # movies, and ratings_small (its validation) when the folder has it
+    cards: dict[str, dict]                # ratings_small: the reference run's model card, when trained
 
 
 def _clean_movies(source: DataSource) -> tuple[pd.DataFrame, QualityReport] | None:
@@ -142,8 +161,8 @@ def _clean_movies(source: DataSource) -> tuple[pd.DataFrame, QualityReport] | No
     return movies, report
 
 
-def _movies(source: DataSource, movies: pd.DataFrame, report: QualityReport, writer: ReleaseWriter,
-            options: EtlOptions, config: TrainConfig, say: Progress) -> MoviesResult:
+def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityReport, writer: ReleaseWriter,
+                  options: EtlOptions, config: TrainConfig, say: Progress) -> MoviesResult:
     """The movies catalog's release objects: data/movies.parquet, its query slices, its similar movies and
     its data report; with training on, the recommender's reference run on ratings_small.csv."""
     writer.put("data/movies.parquet", to_parquet(movies))
@@ -179,7 +198,8 @@ def _movies(source: DataSource, movies: pd.DataFrame, report: QualityReport, wri
                      "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
         writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
                    "application/json")
-    return MoviesResult(report, section, reference, small_report if small is not None else None)
+    return MoviesResult(section, {"movies": report, **({"ratings_small": small_report} if small is not None else {})},
+                        {"ratings_small": reference} if reference else {})
 
 
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
@@ -192,96 +212,41 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
 
 def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
              options: EtlOptions | None, progress: Progress | None, lock: dict) -> dict[str, Any]:
+    """The stages of a run, in order. Nothing is written before the guard; from there on, the order of the
+    stages is the order of the release's writes (tests/test_etl_faults.py stops a run between any two)."""
     options = options or EtlOptions()
     say = progress or Progress()
+    config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)
 
-    catalog_report = QualityReport("catalogs")
-    titles = clean_catalog_files(source, catalog_report)
-    say("catalogs cleaned", rows_in=catalog_report.total_in, rows_out=len(titles),
-        rejected=catalog_report.total_rejected)
-
-    ratings_report = QualityReport("ratings")
-    frames, ratings_origin = _ratings_frames(source, titles, options, ratings_report)
-    ratings = clean_ratings(frames, titles["id"], ratings_report)
-    del frames
-    if len(ratings) == 0:   # before anything is written: the live release stays
-        reasons = {reason: n for per in ratings_report.rejects.values() for reason, n in per.items()}
-        raise InputError(f"no valid ratings: {ratings_report.rows_in.get('ratings', 0):,} rows read in "
-                         f"{', '.join(source.ratings_files()) or 'the ratings'}, none usable "
-                         f"(rejects by reason: {reasons or 'none: the files hold only a header'}); "
-                         "fix the ratings export, or remove the ratings folder to publish generated ratings")
-    scores = title_scores(ratings, titles["id"])
-    say("ratings validated", rows_in=ratings_report.rows_in["ratings"], rows_out=len(ratings),
-        rejected=ratings_report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
-        origin=ratings_origin["origin"])
-
-    cleaned_movies = _clean_movies(source)
-    if cleaned_movies is not None:
-        say("movies cleaned", rows_in=cleaned_movies[1].rows_in["movies"], rows_out=len(cleaned_movies[0]),
-            rejected=cleaned_movies[1].total_rejected)
-    counts = catalog_counts(titles, cleaned_movies[0] if cleaned_movies else None)
-    evidence = {"catalogs": catalog_report.to_dict(),
-                **({"movies": cleaned_movies[1].to_dict()} if cleaned_movies else {})}
-    accepted = check_release(store, settings, counts, options.accept_shrink, evidence)
+    catalogs = _read_catalogs(source, say)
+    valid = _validate_ratings(source, catalogs.frame, options, say)
+    movies = _read_movies(source, say)
+    counts, accepted = _guard_live_release(store, settings, catalogs, movies, options.accept_shrink)
 
     writer = ReleaseWriter(store, settings)
-    movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])
-    writer.put("data/titles.parquet", to_parquet(titles))
-    writer.put("data/scores.parquet", to_parquet(scores))
-    writer.put("data/ratings.parquet", to_parquet(pd.DataFrame({
-        "userId": ratings["user"].to_numpy(), "movieId": movie_ids,
-        "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
-    for query, content in build_slices(titles, scores).items():
-        writer.put_json(slice_object_name(query), content)
-    writer.put_json(slice_object_name("titles"), title_index(titles, scores))
-    say("data and slices written", objects=len(writer.objects))
-    bundle, similar_card, neighbours = streaming_similar(titles, scores)
-    writer.put(SIMILAR_BUNDLE, bundle)
-    similar_card = {"release_id": writer.release_id, "streaming": similar_card}
-    say("similar titles", seconds=similar_card["streaming"]["build_seconds"],
-        features=similar_card["streaming"]["features"])
-    writer.put(DATA_REPORTS["streaming"], streaming_report(titles, scores, ratings, catalog_report.to_dict(),
-                                                           ratings_origin["origin"]), "text/html")
-    say("streaming data report")
-
-    model_info: dict[str, Any] = {"trained": False}
-    config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)
-    cards: dict[str, dict] = {}
+    _write_data_and_slices(writer, catalogs.frame, valid, say)
+    similar_card, neighbours = _write_similar_titles(writer, catalogs.frame, valid.scores, say)
+    _write_data_report(writer, catalogs, valid, say)
+    model_info, cards = {"trained": False}, {}
     if options.train:
-        model_info, cards["streaming"] = _train_and_write(writer, titles, scores, ratings, config, say,
-                                                          ratings_origin, neighbours)
+        model_info, cards["streaming"] = _train_and_write(writer, catalogs.frame, valid, config, neighbours, say)
     del neighbours
-
-    reports = {"catalogs": catalog_report, "ratings": ratings_report}
-    movies = None
-    if cleaned_movies is not None:
-        movies_result = _movies(source, *cleaned_movies, writer, options, config, say)
-        del cleaned_movies
-        movies, similar_card["movies"] = movies_result.report, movies_result.similar_card
-        reports["movies"] = movies
-        if movies_result.ratings_small_report is not None:
-            reports["ratings_small"] = movies_result.ratings_small_report
-        if movies_result.ratings_small_card:
-            cards["ratings_small"] = movies_result.ratings_small_card
-    writer.put(SIMILAR_MODEL_CARD, json.dumps(similar_card, indent=1, default=str).encode(), "application/json")
-    writer.put(MODEL_REPORT, model_report(cards, similar_card), "text/html")
-    say("model report")
-    quality = {name: report.to_dict() for name, report in reports.items()}
-    writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
-    for name, report in reports.items():
-        writer.put(f"reports/rejects_{name}.csv", report.rejects_csv(), "text/csv")
-    if lock.get("lost"):   # another run took the lock over while this one ran: it must not publish
-        raise LockLost(f"run {lock['run']} lost the ETL lock to another run before publishing; "
-                       "its objects stay unreferenced and are pruned later")
-    manifest = writer.publish(inputs=source.checksums, extra={
-        "ratings": ratings_origin, "model": model_info,
-        "counts": {"titles": len(titles), "ratings": len(ratings), "catalog_rejects": catalog_report.total_rejected,
-                   "ratings_rejects": ratings_report.total_rejected,
-                   "movies": movies.rows_out.get("movies", 0) if movies else 0, "catalogs": counts},
+    reports = {"catalogs": catalogs.report, "ratings": valid.report}
+    if movies is not None:
+        done = _write_movies(source, movies.frame, movies.report, writer, options, config, say)
+        del movies
+        similar_card["movies"] = done.similar_card
+        reports.update(done.reports)
+        cards.update(done.cards)
+    _write_cards_and_reports(writer, reports, cards, similar_card, say)
+    manifest, pruned = _publish(writer, store, settings, lock, source.checksums, say, {
+        "ratings": valid.origin, "model": model_info,
+        "counts": {"titles": len(catalogs.frame), "ratings": len(valid.ratings),
+                   "catalog_rejects": catalogs.report.total_rejected, "ratings_rejects": valid.report.total_rejected,
+                   "movies": reports["movies"].rows_out.get("movies", 0) if "movies" in reports else 0,
+                   "catalogs": counts},
         **({"accepted_shrink": accepted} if accepted else {}),
     })
-    pruned = prune_releases(store, settings)
-    say("release published", release=writer.release_id, objects=len(manifest["objects"]), pruned=len(pruned))
 
     for report in reports.values():
         print(report.summary())
@@ -296,3 +261,108 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         "counts": manifest["counts"],
         "model": model_info,
     }
+
+
+def _read_catalogs(source: DataSource, say: Progress) -> Cleaned:
+    report = QualityReport("catalogs")
+    titles = clean_catalog_files(source, report)
+    say("catalogs cleaned", rows_in=report.total_in, rows_out=len(titles), rejected=report.total_rejected)
+    return Cleaned(titles, report)
+
+
+def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOptions, say: Progress) -> ValidRatings:
+    """The ratings cleaned against the catalog, and each title's score. No valid rating at all refuses the
+    run before anything is written: the live release stays."""
+    report = QualityReport("ratings")
+    frames, origin = _ratings_frames(source, titles, options, report)
+    ratings = clean_ratings(frames, titles["id"], report)
+    del frames
+    if len(ratings) == 0:
+        reasons = {reason: n for per in report.rejects.values() for reason, n in per.items()}
+        raise InputError(f"no valid ratings: {report.rows_in.get('ratings', 0):,} rows read in "
+                         f"{', '.join(source.ratings_files()) or 'the ratings'}, none usable "
+                         f"(rejects by reason: {reasons or 'none: the files hold only a header'}); "
+                         "fix the ratings export, or remove the ratings folder to publish generated ratings")
+    scores = title_scores(ratings, titles["id"])
+    say("ratings validated", rows_in=report.rows_in["ratings"], rows_out=len(ratings),
+        rejected=report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
+        origin=origin["origin"])
+    return ValidRatings(ratings, scores, report, origin)
+
+
+def _read_movies(source: DataSource, say: Progress) -> Cleaned | None:
+    """The movies catalog cleaned, when the data folder has one."""
+    cleaned = _clean_movies(source)
+    if cleaned is None:
+        return None
+    movies, report = cleaned
+    say("movies cleaned", rows_in=report.rows_in["movies"], rows_out=len(movies), rejected=report.total_rejected)
+    return Cleaned(movies, report)
+
+
+def _guard_live_release(store: ObjectStore, settings: Settings, catalogs: Cleaned, movies: Cleaned | None,
+                        accept_shrink: bool) -> tuple[dict[str, int], dict | None]:
+    """Refuse the run, before anything is written, when a platform disappears or a catalog shrinks too much
+    against the live release (etl_job/release_guard.py); returns the catalogs' counts and the accepted shrink."""
+    counts = catalog_counts(catalogs.frame, movies.frame if movies is not None else None)
+    evidence = {"catalogs": catalogs.report.to_dict(),
+                **({"movies": movies.report.to_dict()} if movies is not None else {})}
+    return counts, check_release(store, settings, counts, accept_shrink, evidence)
+
+
+def _write_data_and_slices(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, say: Progress) -> None:
+    """The cleaned data as parquet, and the streaming queries' slices."""
+    ratings, scores = valid.ratings, valid.scores
+    movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])
+    writer.put("data/titles.parquet", to_parquet(titles))
+    writer.put("data/scores.parquet", to_parquet(scores))
+    writer.put("data/ratings.parquet", to_parquet(pd.DataFrame({
+        "userId": ratings["user"].to_numpy(), "movieId": movie_ids,
+        "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
+    for query, content in build_slices(titles, scores).items():
+        writer.put_json(slice_object_name(query), content)
+    writer.put_json(slice_object_name("titles"), title_index(titles, scores))
+    say("data and slices written", objects=len(writer.objects))
+
+
+def _write_similar_titles(writer: ReleaseWriter, titles: pd.DataFrame, scores: pd.DataFrame,
+                          say: Progress) -> tuple[dict, Neighbours]:
+    """The similar titles' serving bundle; returns the similar model card (so far) and the neighbours, which
+    give titles nobody rated their ranking factors."""
+    bundle, card, neighbours = streaming_similar(titles, scores)
+    writer.put(SIMILAR_BUNDLE, bundle)
+    similar_card = {"release_id": writer.release_id, "streaming": card}
+    say("similar titles", seconds=card["build_seconds"], features=card["features"])
+    return similar_card, neighbours
+
+
+def _write_data_report(writer: ReleaseWriter, catalogs: Cleaned, valid: ValidRatings, say: Progress) -> None:
+    writer.put(DATA_REPORTS["streaming"], streaming_report(catalogs.frame, valid.scores, valid.ratings,
+                                                           catalogs.report.to_dict(), valid.origin["origin"]),
+               "text/html")
+    say("streaming data report")
+
+
+def _write_cards_and_reports(writer: ReleaseWriter, reports: dict[str, QualityReport], cards: dict[str, dict],
+                             similar_card: dict, say: Progress) -> None:
+    """The similar model card, the model report, the quality report and every group's rejects."""
+    writer.put(SIMILAR_MODEL_CARD, json.dumps(similar_card, indent=1, default=str).encode(), "application/json")
+    writer.put(MODEL_REPORT, model_report(cards, similar_card), "text/html")
+    say("model report")
+    quality = {name: report.to_dict() for name, report in reports.items()}
+    writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
+    for name, report in reports.items():
+        writer.put(f"reports/rejects_{name}.csv", report.rejects_csv(), "text/csv")
+
+
+def _publish(writer: ReleaseWriter, store: ObjectStore, settings: Settings, lock: dict, inputs: dict,
+             say: Progress, extra: dict) -> tuple[dict, list]:
+    """The release's manifest, then the live one, unless another run took the lock over; then old releases
+    are pruned. Returns (the manifest, the pruned release ids)."""
+    if lock.get("lost"):   # another run took the lock over while this one ran: it must not publish
+        raise LockLost(f"run {lock['run']} lost the ETL lock to another run before publishing; "
+                       "its objects stay unreferenced and are pruned later")
+    manifest = writer.publish(inputs=inputs, extra=extra)
+    pruned = prune_releases(store, settings)
+    say("release published", release=writer.release_id, objects=len(manifest["objects"]), pruned=len(pruned))
+    return manifest, pruned
