@@ -22,7 +22,7 @@ $(CDK_CLI): infra/package.json infra/package-lock.json
 	touch $(CDK_CLI)
 
 run: $(STAMP)
-	$(PY) -m etl_job local
+	$(PY) -m local_run
 
 test: $(STAMP) $(CDK_CLI)
 	$(PY) -m pytest -q

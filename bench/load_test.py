@@ -55,7 +55,7 @@ def start_local_run(workdir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PORT": str(port), "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
            "STREAMLENS_DATA_DIR": str(data), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    server = subprocess.Popen([sys.executable, "-m", "etl_job", "local"], cwd=workdir, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "local_run"], cwd=workdir, env=env,
                               stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 900

@@ -1,16 +1,14 @@
-"""Command line: python -m etl_job {run,local,sample,releases,rollback}."""
+"""Command line: python -m etl_job {run,sample,releases,rollback}. The local run (embedded S3, a release, the
+local server) is the local_run package: python -m local_run, or make run."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
-import streamlens
 from streamlens.config import get_settings
 from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
 from streamlens.storage import ObjectStore
@@ -24,7 +22,6 @@ from .sample_movies import write_sample_movies
 from .sources import CATALOG_DIR, MOVIES_DIR, RATINGS_DIR, DataSource
 
 DEFAULT_SAMPLE_DIR = Path(".local/sample-data")
-SNAPSHOT_DIR = Path(".local/s3-snapshot")
 
 
 def ensure_sample_data(folder: Path) -> Path:
@@ -41,6 +38,20 @@ def ensure_sample_data(folder: Path) -> Path:
 def data_location(explicit: str | None) -> str:
     location = explicit or get_settings().data_dir
     return location or str(ensure_sample_data(DEFAULT_SAMPLE_DIR))
+
+
+def add_etl_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of a run of the ETL (here `run`; the local run, local_run, takes them too)."""
+    parser.add_argument("--data-dir", help="data folder or s3:// prefix (default: $STREAMLENS_DATA_DIR, "
+                                           f"else a generated sample in {DEFAULT_SAMPLE_DIR})")
+    parser.add_argument("--skip-training", action="store_true", help="publish without training a model")
+    parser.add_argument("--sample-ratings", type=int, default=200_000,
+                        help="ratings to generate when the data folder has none")
+    parser.add_argument("--sample-users", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--accept-shrink", action="store_true",
+                        help="publish even if a catalog disappears or loses more than STREAMLENS_MAX_CATALOG_SHRINK "
+                             "(20%% by default) of the live release's titles")
 
 
 def etl_options(args) -> EtlOptions:
@@ -95,80 +106,12 @@ def cmd_rollback(args) -> int:
     return 0
 
 
-WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-
-
-def local_app():
-    """Every function's routes, and the web interface at / (mounted last: the routes match first)."""
-    from fastapi.staticfiles import StaticFiles
-
-    from streamlens.combined_app import build_app
-
-    app = build_app()
-    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
-    return app
-
-
-def serve(port: int) -> None:
-    import uvicorn
-
-    print(f"serving the web interface and every route on http://127.0.0.1:{port} (OpenAPI docs: "
-          f"http://127.0.0.1:{port}/docs); Ctrl-C stops", file=sys.stderr, flush=True)
-    uvicorn.run(local_app(), host="127.0.0.1", port=port, log_level="warning")
-
-
-def cmd_local(args) -> int:
-    """Embedded S3, then a release (reused from the last local run when the inputs are unchanged), then the API."""
-    from .local_s3 import code_fingerprint, restore_snapshot, save_snapshot, start_local_s3
-
-    settings = get_settings()
-    server = start_local_s3(settings.s3_endpoint)
-    print(f"embedded S3 at {settings.s3_endpoint} (bucket {settings.bucket})", file=sys.stderr)
-    try:
-        store = ObjectStore.from_settings(settings)
-        store.ensure_bucket()
-        source = DataSource(data_location(args.data_dir))
-        options = etl_options(args)
-        meta = {"inputs": source.fingerprint(), "code": code_fingerprint(Path(__file__).parent,
-                                                                         Path(streamlens.__file__).parent),
-                "bucket": settings.bucket, "prefix": settings.prefix,
-                "options": asdict(options)}
-        if restore_snapshot(store, SNAPSHOT_DIR, meta):
-            print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)
-        else:
-            publish(source, store, settings, options)
-            save_snapshot(store, settings.prefix, SNAPSHOT_DIR, meta)
-        if not args.no_serve:
-            serve(int(os.environ.get("PORT", "8000")))
-        return 0
-    finally:
-        if server:
-            server.stop()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m etl_job", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-
-    def etl_flags(p):
-        p.add_argument("--data-dir", help="data folder or s3:// prefix (default: $STREAMLENS_DATA_DIR, "
-                                          f"else a generated sample in {DEFAULT_SAMPLE_DIR})")
-        p.add_argument("--skip-training", action="store_true", help="publish without training a model")
-        p.add_argument("--sample-ratings", type=int, default=200_000,
-                       help="ratings to generate when the data folder has none")
-        p.add_argument("--sample-users", type=int, default=5_000)
-        p.add_argument("--seed", type=int, default=42)
-        p.add_argument("--accept-shrink", action="store_true",
-                       help="publish even if a catalog disappears or loses more than STREAMLENS_MAX_CATALOG_SHRINK "
-                            "(20%% by default) of the live release's titles")
-
     run = sub.add_parser("run", help="build and publish a release")
-    etl_flags(run)
+    add_etl_flags(run)
     run.set_defaults(func=cmd_run)
-    local = sub.add_parser("local", help="embedded S3 + ETL (or the last local release) + the API on localhost")
-    etl_flags(local)
-    local.add_argument("--no-serve", action="store_true", help="stop after the release is in place")
-    local.set_defaults(func=cmd_local)
 
     sample = sub.add_parser("sample", help="write generated ratings (and a sample catalog if none)")
     sample.add_argument("--out", required=True, help="data folder to write into")
@@ -190,9 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser(), argv)
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse, run the chosen command, and turn the errors a user can fix into a message and an exit code
+    (2: bad input or no release; 3: another ETL run holds the lock)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)   # the embedded S3's access log
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (InputError, ReleaseNotFound) as exc:

@@ -111,7 +111,7 @@ def site(tmp_path_factory):
     env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}", "PORT": str(port),
            "STREAMLENS_DATA_DIR": str(data), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     log = open(data / "local-run.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "etl_job", "local"], cwd=tmp_path_factory.mktemp("run"),
+    server = subprocess.Popen([sys.executable, "-m", "local_run"], cwd=tmp_path_factory.mktemp("run"),
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
     try:

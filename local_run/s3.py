@@ -1,4 +1,5 @@
-"""The embedded S3 for local runs: moto in server mode on localhost."""
+"""The embedded S3 of the local run, moto in server mode on localhost, and the snapshot of the last local
+release (saved to a folder, restored into a fresh embedded S3 when it was built from the same inputs)."""
 
 from __future__ import annotations
 
