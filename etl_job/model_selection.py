@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from surprise import SVD, AlgoBase, BaselineOnly, KNNWithMeans, accuracy
-from surprise.model_selection import GridSearchCV, train_test_split
+from surprise.model_selection import GridSearchCV, KFold, train_test_split
 
 from .svd import fit_svd, to_dataset, to_trainset
 
@@ -51,7 +51,8 @@ def grid_search(ratings: pd.DataFrame, grid: dict[str, list], cv: int, seed: int
     """GridSearchCV of SVD over the grid, on at most max_rows ratings; the card's `grid_search` section."""
     frame = _sample(ratings, max_rows, seed)
     t0 = time.perf_counter()
-    search = GridSearchCV(SVD, {**grid, "random_state": [seed]}, measures=["rmse", "mae"], cv=cv, n_jobs=n_jobs,
+    folds = KFold(n_splits=cv, random_state=seed, shuffle=True)   # an int cv draws from numpy's global generator
+    search = GridSearchCV(SVD, {**grid, "random_state": [seed]}, measures=["rmse", "mae"], cv=folds, n_jobs=n_jobs,
                           joblib_verbose=0)
     search.fit(to_dataset(frame))
     rows = [{"params": {k: v for k, v in p.items() if k != "random_state"},
