@@ -25,9 +25,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from streamlens.config import Settings
+from streamlens.layout import ETL_LOCK
 from streamlens.storage import ObjectNotFound, ObjectStore, PreconditionFailed
 
-LOCK_NAME = "locks/etl.json"
+LOCK_NAME = ETL_LOCK
 
 
 class EtlLocked(RuntimeError):

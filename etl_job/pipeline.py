@@ -18,9 +18,10 @@ from streamlens.config import Settings
 from streamlens.platforms import BY_CODE
 from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.recommend import build_bundle
-from streamlens.slices import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE, RATINGS_SMALL_MODEL_CARD,
-                               RECOMMENDER_BUNDLE, RECOMMENDER_MODEL, RECOMMENDER_MODEL_CARD, SIMILAR_BUNDLE,
-                               SIMILAR_MODEL_CARD, slice_object_name)
+from streamlens.layout import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE, MOVIES_TABLE, QUALITY_REPORT,
+                               RATINGS_SMALL_MODEL_CARD, RATINGS_TABLE, RECOMMENDER_BUNDLE, RECOMMENDER_MODEL,
+                               RECOMMENDER_MODEL_CARD, SCORES_TABLE, SIMILAR_BUNDLE, SIMILAR_MODEL_CARD, TITLE_INDEX,
+                               TITLES_TABLE, rejects_report, slice_object_name)
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs, read_input_csv
@@ -165,7 +166,7 @@ def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityRepor
                   options: EtlOptions, config: TrainConfig, say: Progress) -> MoviesResult:
     """The movies catalog's release objects: data/movies.parquet, its query slices, its similar movies and
     its data report; with training on, the recommender's reference run on ratings_small.csv."""
-    writer.put("data/movies.parquet", to_parquet(movies))
+    writer.put(MOVIES_TABLE, to_parquet(movies))
     for query, content in build_movie_slices(movies).items():
         writer.put_json(slice_object_name(query), content)
 
@@ -314,14 +315,14 @@ def _write_data_and_slices(writer: ReleaseWriter, titles: pd.DataFrame, valid: V
     """The cleaned data as parquet, and the streaming queries' slices."""
     ratings, scores = valid.ratings, valid.scores
     movie_ids = pd.Categorical.from_codes(ratings["item"].to_numpy(), categories=titles["id"])
-    writer.put("data/titles.parquet", to_parquet(titles))
-    writer.put("data/scores.parquet", to_parquet(scores))
-    writer.put("data/ratings.parquet", to_parquet(pd.DataFrame({
+    writer.put(TITLES_TABLE, to_parquet(titles))
+    writer.put(SCORES_TABLE, to_parquet(scores))
+    writer.put(RATINGS_TABLE, to_parquet(pd.DataFrame({
         "userId": ratings["user"].to_numpy(), "movieId": movie_ids,
         "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
     for query, content in build_slices(titles, scores).items():
         writer.put_json(slice_object_name(query), content)
-    writer.put_json(slice_object_name("titles"), title_index(titles, scores))
+    writer.put_json(TITLE_INDEX, title_index(titles, scores))
     say("data and slices written", objects=len(writer.objects))
 
 
@@ -350,9 +351,9 @@ def _write_cards_and_reports(writer: ReleaseWriter, reports: dict[str, QualityRe
     writer.put(MODEL_REPORT, model_report(cards, similar_card), "text/html")
     say("model report")
     quality = {name: report.to_dict() for name, report in reports.items()}
-    writer.put("reports/quality.json", json.dumps(quality, indent=1, default=str).encode(), "application/json")
+    writer.put(QUALITY_REPORT, json.dumps(quality, indent=1, default=str).encode(), "application/json")
     for name, report in reports.items():
-        writer.put(f"reports/rejects_{name}.csv", report.rejects_csv(), "text/csv")
+        writer.put(rejects_report(name), report.rejects_csv(), "text/csv")
 
 
 def _publish(writer: ReleaseWriter, store: ObjectStore, settings: Settings, lock: dict, inputs: dict,

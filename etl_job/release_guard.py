@@ -20,13 +20,12 @@ from typing import Any
 import pandas as pd
 
 from streamlens.config import Settings
+from streamlens.layout import REFUSED_RUN
 from streamlens.platforms import PLATFORMS
 from streamlens.release import ReleaseNotFound, read_manifest
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError
-
-REFUSED_RUN = "refused-run.json"
 
 
 class ReleaseRefused(InputError):

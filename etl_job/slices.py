@@ -2,7 +2,7 @@
 
 Slices are JSON so that a query Lambda needs neither pandas nor pyarrow: a
 cold start downloads kilobytes and answers with a dict lookup (or a bisect).
-Keys join the filters with '|', '*' standing for "any" (see streamlens.slices).
+Keys join the filters with '|', '*' standing for "any" (see streamlens.layout).
 Ties are broken here, once, so every answer is deterministic:
 longest duration, then title A-Z, then id A-Z; most appearances, then name A-Z.
 """
@@ -15,7 +15,7 @@ from itertools import product
 import pandas as pd
 
 from streamlens.platforms import PLATFORMS
-from streamlens.slices import ANY, slice_key
+from streamlens.layout import ANY, slice_key
 
 
 def max_duration_slice(titles: pd.DataFrame) -> dict:

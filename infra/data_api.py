@@ -24,6 +24,8 @@ from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from streamlens.layout import MANIFEST, READS, RELEASES
+
 from .common import function_role, streamlens_environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +36,6 @@ LAYERS = REPO / "layers" / "build"
 class FunctionSpec:
     name: str
     routes: tuple[str, ...]       # GET routes
-    reads: tuple[str, ...]        # object name patterns inside a release it may read
     layers: tuple[str, ...]
     memory: int = 256
     post_routes: tuple[str, ...] = ()
@@ -42,26 +43,29 @@ class FunctionSpec:
     code_root: str = ""           # default functions/<name>
     handler: str = "handler.handler"
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The release objects it may read (names or patterns): streamlens.layout.READS, the one table."""
+        return READS[self.name]
+
 
 FUNCTIONS = (
-    FunctionSpec("get_max_duration", ("/max-duration",), ("slices/get_max_duration/*",), ("api", "streamlens")),
-    FunctionSpec("get_score_count", ("/score-count",), ("slices/get_score_count/*",), ("api", "streamlens")),
-    FunctionSpec("get_count_platform", ("/count-platform",), ("slices/get_count_platform/*",), ("api", "streamlens")),
-    FunctionSpec("get_actor", ("/actor",), ("slices/get_actor/*",), ("api", "streamlens")),
-    FunctionSpec("recommender", ("/recommend", "/users/{user_id}/recommendations"),
-                 ("slices/recommender/*", "models/recommender/model.npz"), ("api", "numpy", "streamlens"),
+    FunctionSpec("get_max_duration", ("/max-duration",), ("api", "streamlens")),
+    FunctionSpec("get_score_count", ("/score-count",), ("api", "streamlens")),
+    FunctionSpec("get_count_platform", ("/count-platform",), ("api", "streamlens")),
+    FunctionSpec("get_actor", ("/actor",), ("api", "streamlens")),
+    FunctionSpec("recommender", ("/recommend", "/users/{user_id}/recommendations"), ("api", "numpy", "streamlens"),
                  memory=1024, timeout=15, post_routes=("/recommendations",)),
-    *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "streamlens")) for name, route in (
+    *(FunctionSpec(name, (route,), ("api", "streamlens")) for name, route in (
         ("peliculas_idioma", "/movies/language"), ("peliculas_duracion", "/movies/duration"),
         ("franquicia", "/movies/franchise"), ("peliculas_pais", "/movies/country"),
         ("productoras_exitosas", "/movies/production-company"), ("get_director", "/movies/director"))),
-    *(FunctionSpec(name, (route,), (f"slices/{name}/*",), ("api", "numpy", "streamlens"), memory=512)
+    *(FunctionSpec(name, (route,), ("api", "numpy", "streamlens"), memory=512)
       for name, route in (("recomendacion", "/movies/recommendation"), ("similar", "/similar"))),
-    FunctionSpec("reports", ("/reports", "/reports/{name}"), ("reports/*",), ("api", "streamlens")),
-    FunctionSpec("titles", ("/titles", "/titles/{title_id}", "/catalog"), ("slices/titles/*",), ("api", "streamlens"),
-                 memory=512),
+    FunctionSpec("reports", ("/reports", "/reports/{name}"), ("api", "streamlens")),
+    FunctionSpec("titles", ("/titles", "/titles/{title_id}", "/catalog"), ("api", "streamlens"), memory=512),
     # docs imports every function's router to assemble the OpenAPI document, so it needs every layer
-    FunctionSpec("docs", ("/docs", "/openapi.json"), (), ("api", "numpy", "streamlens"), code_root="functions",
+    FunctionSpec("docs", ("/docs", "/openapi.json"), ("api", "numpy", "streamlens"), code_root="functions",
                  handler="docs/handler.handler", memory=512),
 )
 
@@ -172,8 +176,8 @@ class DataApi(Construct):
         if spec.reads:
             role.add_to_policy(iam.PolicyStatement(
                 actions=["s3:GetObject"],
-                resources=[bucket.arn_for_objects("manifest.json"),
-                           *(bucket.arn_for_objects(f"releases/*/{pattern}") for pattern in spec.reads)]))
+                resources=[bucket.arn_for_objects(MANIFEST),
+                           *(bucket.arn_for_objects(f"{RELEASES}*/{pattern}") for pattern in spec.reads)]))
         code_root = REPO / (spec.code_root or f"functions/{spec.name}")
         return _lambda.Function(
             self, spec.name,

@@ -23,6 +23,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from streamlens.layout import ETL_LOCK, MANIFEST, REFUSED_RUN, RELEASES
+
 from .common import function_role, streamlens_environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,12 +43,12 @@ class Etl(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("raw/*")]))
         role.add_to_policy(iam.PolicyStatement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            resources=[bucket.arn_for_objects("releases/*"), bucket.arn_for_objects("manifest.json"),
-                       bucket.arn_for_objects("locks/etl.json"),          # the run lock (etl_job/lock.py)
-                       bucket.arn_for_objects("refused-run.json")]))      # the last refusal (etl_job/release_guard.py)
+            resources=[bucket.arn_for_objects(f"{RELEASES}*"), bucket.arn_for_objects(MANIFEST),
+                       bucket.arn_for_objects(ETL_LOCK),                  # the run lock (etl_job/lock.py)
+                       bucket.arn_for_objects(REFUSED_RUN)]))             # the last refusal (etl_job/release_guard.py)
         role.add_to_policy(iam.PolicyStatement(
             actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": ["raw/*", "releases/*", "releases/", "manifest.json"]}}))
+            conditions={"StringLike": {"s3:prefix": ["raw/*", f"{RELEASES}*", RELEASES, MANIFEST]}}))
         self.function = _lambda.DockerImageFunction(
             self, "Function",
             function_name=f"streamlens-{stage}-etl",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .layout import MANIFEST, RELEASES
+
 LOCAL_S3_PORT = 5050
 LOCAL_S3_ENDPOINT = f"http://127.0.0.1:{LOCAL_S3_PORT}"
 
@@ -47,11 +49,11 @@ class Settings:
 
     @property
     def manifest_key(self) -> str:
-        return f"{self.prefix}manifest.json"
+        return f"{self.prefix}{MANIFEST}"
 
     @property
     def releases_prefix(self) -> str:
-        return f"{self.prefix}releases/"
+        return f"{self.prefix}{RELEASES}"
 
 
 def _default_endpoint() -> str | None:

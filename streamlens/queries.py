@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import BadParameter, NotFound
 from .platforms import VALID_PLATFORM_VALUES, parse_platform
-from .slices import ANY, slice_key
+from .layout import ANY, slice_key
 
 DURATION_TYPES = ("min", "season")
 MIN_YEAR, MAX_YEAR = 1880, 2100

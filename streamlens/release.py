@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .config import Settings
+from .layout import MANIFEST
 from .storage import ObjectNotFound, ObjectStore
 
 MANIFEST_FORMAT = 1
@@ -81,7 +82,7 @@ class ReleaseWriter:
             **(extra or {}),
         }
         body = json.dumps(manifest, indent=1).encode()
-        self.store.put(self.prefix + "manifest.json", body, "application/json")
+        self.store.put(self.prefix + MANIFEST, body, "application/json")
         self.store.put(self.settings.manifest_key, body, "application/json")   # the switch: last write
         return manifest
 
@@ -108,7 +109,7 @@ def list_releases(store: ObjectStore, settings: Settings) -> list[dict[str, Any]
     for prefix in store.list_dirs(settings.releases_prefix):
         release_id = prefix[len(settings.releases_prefix):].rstrip("/")
         keys = {o.key for o in store.list(prefix)}
-        found.append({"release_id": release_id, "complete": f"{prefix}manifest.json" in keys,
+        found.append({"release_id": release_id, "complete": f"{prefix}{MANIFEST}" in keys,
                       "objects": len(keys)})
     return sorted(found, key=lambda r: r["release_id"])
 
@@ -137,7 +138,7 @@ def prune_releases(store: ObjectStore, settings: Settings, now: datetime | None 
 def rollback(store: ObjectStore, settings: Settings, release_id: str) -> dict[str, Any]:
     """Make an older complete release live again by restoring its manifest."""
     try:
-        body = store.get(f"{settings.releases_prefix}{release_id}/manifest.json")
+        body = store.get(f"{settings.releases_prefix}{release_id}/{MANIFEST}")
     except ObjectNotFound as exc:
         known = [r["release_id"] for r in list_releases(store, settings) if r["complete"]]
         raise ReleaseNotFound(f"no complete release {release_id!r}; complete releases: {', '.join(known) or 'none'}") from exc

@@ -19,7 +19,7 @@ from etl_job.progress import Progress
 from etl_job.sources import DataSource
 from streamlens.combined_app import build_app
 from streamlens.release_cache import ReleaseCache
-from streamlens.slices import slice_object_name
+from streamlens.layout import slice_object_name
 from streamlens.titles import TitleIndex
 
 from .aws import moto_bucket

@@ -15,6 +15,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 cdk = pytest.importorskip("aws_cdk", reason="aws-cdk-lib is not installed (make test installs requirements.txt)")
 from aws_cdk.assertions import Annotations, Match, Template  # noqa: E402
 
+from streamlens.layout import READS  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 MOVIE_FUNCTIONS = {"peliculas_idioma": "/movies/language", "peliculas_duracion": "/movies/duration",
                    "franquicia": "/movies/franchise", "peliculas_pais": "/movies/country",
@@ -147,17 +149,38 @@ def _s3_resources(statement) -> list[str]:
     return ["".join(part if isinstance(part, str) else "<bucket>" for part in r["Fn::Join"][1]) for r in resources]
 
 
-@pytest.mark.parametrize("function, prefixes", [
-    *((name, [f"slices/{name}/*"]) for name in QUERY_FUNCTIONS if name != "reports"),
-    ("reports", ["reports/*"]),
-    ("recommender", ["slices/recommender/*", "models/recommender/model.npz"]),
-])
-def test_each_function_reads_only_its_slice_and_the_manifest(synthesized, function, prefixes):
+def _s3_statements(template, function: str) -> list[dict]:
+    return [s for s in _statements(template, function)
+            if any(str(a).startswith("s3:") for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
+
+
+@pytest.mark.parametrize("function", sorted(set(READS) - {"docs"}))
+def test_each_function_reads_only_what_the_layout_table_grants_it_and_the_manifest(synthesized, function):
+    """The template's read grants are streamlens.layout.READS."""
     _, template, _ = synthesized
-    s3 = [s for s in _statements(template, function) if any(str(a).startswith("s3:") for a in
-                                                              (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
+    s3 = _s3_statements(template, function)
     assert len(s3) == 1 and s3[0]["Action"] == "s3:GetObject" and s3[0]["Effect"] == "Allow"
-    assert sorted(_s3_resources(s3[0])) == sorted(["<bucket>/manifest.json", *(f"<bucket>/releases/*/{p}" for p in prefixes)])
+    assert sorted(_s3_resources(s3[0])) == sorted(["<bucket>/manifest.json",
+                                                   *(f"<bucket>/releases/*/{p}" for p in READS[function])])
+
+
+def test_the_read_grants_name_exact_objects_beside_the_reports_family(synthesized):
+    _, template, _ = synthesized
+    assert sorted(_s3_resources(_s3_statements(template, "get_actor")[0])) == [
+        "<bucket>/manifest.json", "<bucket>/releases/*/slices/get_actor/slice.json"]
+    assert sorted(_s3_resources(_s3_statements(template, "recommender")[0])) == [
+        "<bucket>/manifest.json", "<bucket>/releases/*/models/recommender/model.npz",
+        "<bucket>/releases/*/slices/recommender/bundle.npz"]
+    assert sorted(_s3_resources(_s3_statements(template, "reports")[0])) == [
+        "<bucket>/manifest.json", "<bucket>/releases/*/reports/*"]
+    assert _s3_statements(template, "docs") == []
+
+
+def test_the_stack_and_the_layout_table_name_the_same_functions():
+    from infra.data_api import FUNCTIONS
+
+    assert {spec.name for spec in FUNCTIONS} == set(READS)
+    assert all(spec.reads == READS[spec.name] for spec in FUNCTIONS)
 
 
 def test_only_the_etl_can_write_and_only_under_its_prefixes(synthesized):

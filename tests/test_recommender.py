@@ -24,7 +24,7 @@ from streamlens.combined_app import load_handler
 from streamlens.maturity import family_of
 from streamlens.recommend import build_bundle
 from streamlens.release import ReleaseWriter
-from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
+from streamlens.layout import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 
 from .test_functions import v1_event, v2_event
 

@@ -16,7 +16,7 @@ from etl_job.sources import DataSource
 from streamlens.release import (
     ReleaseNotFound, ReleaseWriter, list_releases, new_release_id, prune_releases, read_manifest, rollback,
 )
-from streamlens.slices import QUERY_SLICES, slice_object_name
+from streamlens.layout import STREAMING_QUERIES, slice_object_name
 
 FAST = EtlOptions(train=False)
 
@@ -38,13 +38,13 @@ def test_published_release_lists_every_object_with_its_size(s3_env, sample_data_
     assert manifest["release_id"] == summary["release_id"]
     for name in ["data/titles.parquet", "data/scores.parquet", "data/ratings.parquet", "reports/quality.json",
                  "reports/rejects_catalogs.csv", "reports/rejects_ratings.csv",
-                 *(slice_object_name(q) for q in QUERY_SLICES)]:
+                 *(slice_object_name(q) for q in STREAMING_QUERIES)]:
         entry = manifest["objects"][name]
         assert entry["key"].startswith(f"releases/{manifest['release_id']}/")
         assert len(store.get(entry["key"])) == entry["size"]
     assert set(manifest["inputs"]) >= {"streaming/netflix_titles.csv", "streaming/ratings/ratings_0001.csv"}
     assert all(len(v["sha256"]) == 64 for v in manifest["inputs"].values())
-    sizes = [manifest["objects"][slice_object_name(q)]["size"] for q in QUERY_SLICES]
+    sizes = [manifest["objects"][slice_object_name(q)]["size"] for q in STREAMING_QUERIES]
     assert max(sizes) < 200_000, "a query slice must stay small"
     assert manifest["counts"]["catalog_rejects"] > 0 and manifest["ratings"]["origin"] == "files"
 

@@ -27,7 +27,7 @@ from etl_job.sources import DataSource
 from streamlens.combined_app import load_handler
 from streamlens.release import object_key, read_manifest
 from streamlens.similar import SimilarTitles
-from streamlens.slices import MOVIE_SIMILAR_BUNDLE, SIMILAR_BUNDLE, SIMILAR_MODEL_CARD
+from streamlens.layout import MOVIE_SIMILAR_BUNDLE, SIMILAR_BUNDLE, SIMILAR_MODEL_CARD
 from streamlens.text import match_key
 
 from .aws import moto_bucket

@@ -12,7 +12,7 @@ from etl_job.catalog import clean_catalogs
 from etl_job.quality import QualityReport
 from etl_job.slices import build_slices
 from streamlens.platforms import BY_CODE
-from streamlens.slices import ANY, slice_key
+from streamlens.layout import ANY, slice_key
 
 from . import reference as ref
 

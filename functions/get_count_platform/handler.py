@@ -7,7 +7,7 @@ from streamlens.api import create_app, error_responses, make_handler, query_rout
 from streamlens.params import Platform
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import CountPlatform
-from streamlens.slices import slice_object_name
+from streamlens.layout import slice_object_name
 
 PATH = "/count-platform"
 SLICE = ReleaseCache.json_object("slice", slice_object_name("get_count_platform"))

@@ -9,7 +9,7 @@ from streamlens.api import create_app, error_responses, make_handler, query_rout
 from streamlens.params import Text
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import LanguageCount
-from streamlens.slices import slice_object_name
+from streamlens.layout import slice_object_name
 
 PATH = "/movies/language"
 SLICE = ReleaseCache.json_object("slice", slice_object_name("peliculas_idioma"))

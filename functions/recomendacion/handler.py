@@ -9,7 +9,7 @@ from streamlens.api import create_app, error_responses, make_handler, query_rout
 from streamlens.params import OptionalYear, Text, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import MovieRecommendations
-from streamlens.slices import MOVIE_SIMILAR_BUNDLE
+from streamlens.layout import MOVIE_SIMILAR_BUNDLE
 
 PATH = "/movies/recommendation"
 NEIGHBOURS = ReleaseCache({"movies": (MOVIE_SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})

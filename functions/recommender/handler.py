@@ -16,7 +16,7 @@ from streamlens.params import (MaxMaturity, OptionalPlatform, TitleId, TitleType
 from streamlens.recommend import Filters, Recommender
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Prediction, Recommendations, VisitorRatings
-from streamlens.slices import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
+from streamlens.layout import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 
 MODEL = ReleaseCache({"model": (RECOMMENDER_MODEL, bytes), "bundle": (RECOMMENDER_BUNDLE, bytes)})
 _recommenders: dict[str, Recommender] = {}

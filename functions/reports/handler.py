@@ -18,7 +18,7 @@ from streamlens.errors import BadParameter, NotFound
 from streamlens.params import ReportName
 from streamlens.release_cache import Loaded, ReleaseCache
 from streamlens.schemas import ReportList
-from streamlens.slices import REPORTS_PREFIX
+from streamlens.layout import REPORTS_PREFIX
 
 RELEASE = ReleaseCache({})
 _served: dict[tuple[str, str], bytes] = {}

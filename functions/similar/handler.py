@@ -9,7 +9,7 @@ from streamlens.api import create_app, error_responses, make_handler, query_rout
 from streamlens.params import OptionalPlatform, OptionalText, OptionalTitleId, OptionalYear, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import SimilarTitles
-from streamlens.slices import SIMILAR_BUNDLE
+from streamlens.layout import SIMILAR_BUNDLE
 
 PATH = "/similar"
 NEIGHBOURS = ReleaseCache({"titles": (SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})

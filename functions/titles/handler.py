@@ -12,7 +12,7 @@ from streamlens.errors import BadParameter
 from streamlens.params import OptionalPlatform, Text, TitleIdPath, how_many
 from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import CatalogFacts, TitleDetails, TitleSearch
-from streamlens.slices import slice_object_name
+from streamlens.layout import slice_object_name
 from streamlens.titles import MAX_LIMIT, TitleIndex
 
 INDEX = ReleaseCache({"index": (slice_object_name("titles"), TitleIndex.from_bytes)})
