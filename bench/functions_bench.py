@@ -116,7 +116,7 @@ import json, sys, time
 from streamlens.combined_app import load_handler
 module = load_handler("recommender")
 module.handler({"user_id": int(sys.argv[1]), "n": 10})
-rec = module.recommender()
+rec = module.fn.cache.built()
 model, user = rec.model, int(sys.argv[1])
 samples = []
 for k in range(50):

@@ -1,6 +1,6 @@
 """The release layout: the name of every object the ETL writes and the functions read, and which function
 reads which. The one place these names are written: the ETL (etl_job.pipeline, .lock, .release_guard), the
-release protocol (streamlens.release), the functions (each loads what `READS` names)
+release protocol (streamlens.release), the functions (streamlens.query_function loads what `READS` names)
 and the stack's read grants (infra/data_api.py) all take them from here.
 
 Under the configured prefix (STREAMLENS_PREFIX; none in AWS):
@@ -87,10 +87,10 @@ def rejects_report(source: str) -> str:
 
 # -- which function reads what --------------------------------------------------------------------------------
 # Function (functions/<name>/) -> the objects of the live release it reads, besides the live manifest that
-# every function reading anything reads. A name is an object a function loads whole on a new release; a
-# name with '*' (IAM's wildcard: any characters, '/' included) is a family it reads on demand. The stack
-# grants each function s3:GetObject on exactly these under releases/*/ and on the live manifest
-# (infra/data_api.py).
+# every function reading anything reads. A name is an object a function loads whole on a new release
+# (streamlens.query_function); a name with '*' (IAM's wildcard: any characters, '/' included) is a family it
+# reads on demand. The stack grants each function s3:GetObject on exactly these under releases/*/ and on the
+# live manifest (infra/data_api.py); tests/test_query_function.py checks the handlers read nothing else.
 READS: dict[str, tuple[str, ...]] = {
     **{query: (slice_object_name(query),) for query in (*STREAMING_QUERIES, *MOVIE_QUERIES)},
     "recommender": (RECOMMENDER_MODEL, RECOMMENDER_BUNDLE),

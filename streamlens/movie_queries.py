@@ -14,6 +14,10 @@ from .errors import BadParameter, NotFound
 from .queries import check_year
 from .text import closest, match_key
 
+# what each movies route's description says of its name parameter
+NAME_MATCHING = ("Names match ignoring case and accents; one that matches nothing is a 404 that suggests the "
+                 "closest names.")
+
 
 def _names(data: dict) -> dict[str, str]:
     """Match key -> display name, built once per loaded slice (the release cache replaces the slice, and

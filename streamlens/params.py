@@ -140,6 +140,13 @@ def how_many(maximum: int, default: int) -> type:
 _TEXT = {"minLength": 1, "maxLength": MAX_PARAMETER_CHARS, "pattern": NOT_BLANK_PATTERN}
 Text = Annotated[str, Query(description="text", json_schema_extra=_TEXT)]
 OptionalText = Annotated[str | None, Query(description="text", json_schema_extra=_TEXT)]
+# Names of the movies catalog, matched like any text; an unknown one is a 404 suggesting the closest.
+MovieTitle = Annotated[Text, Query(description="movie title", examples=["Toy Story"])]
+CollectionName = Annotated[Text, Query(description="collection (franchise) name", examples=["Toy Story Collection"])]
+DirectorName = Annotated[Text, Query(description="director's name", examples=["John Lasseter"])]
+LanguageCode = Annotated[Text, Query(description="original language code, as written in the data", examples=["en"])]
+CountryName = Annotated[Text, Query(description="production country, as named in the data", examples=["France"])]
+CompanyName = Annotated[Text, Query(description="production company", examples=["Pixar Animation Studios"])]
 # Identifiers (title ids, report names): an unknown one is a 404.
 _ID = {"maxLength": MAX_PARAMETER_CHARS}
 TitleId = Annotated[str, Query(description="title id: platform letter + show_id", examples=["ns1"],

@@ -12,15 +12,19 @@ at once, and any S3 work (a load, a manifest check, an on-demand read) runs in
 a worker thread, so that a slow S3 call never blocks the event loop, which
 the local server shares between all routes (in a Lambda, one request at a
 time, it makes no difference).
+
+A function that serves an object built from its objects (the recommender's
+arrays into a Recommender) gives a `build` hook: it runs once per release, in
+the load, so a build that fails is a load that fails. Objects read on demand
+can be kept for the release (`keep_reads`: the reports function's files).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import anyio
@@ -40,12 +44,19 @@ class Loaded:
     release_id: str
     objects: dict[str, Any]
     manifest: dict[str, Any]
+    built: Any = None                       # build(objects), for a cache with a build hook
+    kept: dict[str, bytes] = field(default_factory=dict, compare=False)   # on-demand reads kept (keep_reads)
 
 
 class ReleaseCache:
-    def __init__(self, objects: dict[str, tuple[str, Parser]], clock: Callable[[], float] = time.monotonic):
-        """objects: local name -> (object name in the release, parser of its bytes)."""
+    def __init__(self, objects: dict[str, tuple[str, Parser]], clock: Callable[[], float] = time.monotonic,
+                 build: Callable[[dict[str, Any]], Any] | None = None, keep_reads: int = 0):
+        """objects: local name -> (object name in the release, parser of its bytes); build: the parsed objects
+        (by local name) -> the object served, once per release (built()); keep_reads: how many objects read on
+        demand (read()) are kept for the release, the most recent."""
         self._objects = objects
+        self._build = build
+        self._keep_reads = keep_reads
         self._clock = clock
         self._store: ObjectStore | None = None
         self._check_store: ObjectStore | None = None
@@ -53,10 +64,6 @@ class ReleaseCache:
         self._checked_at = float("-inf")
         self._ttl: float | None = None          # read from the environment on first use
         self._lock = threading.Lock()
-
-    @classmethod
-    def json_object(cls, name: str, object_name: str) -> "ReleaseCache":
-        return cls({name: (object_name, json.loads)})
 
     def _store_now(self) -> ObjectStore:
         """For loads: short timeouts, two attempts, so that a cold function answers 503 in seconds."""
@@ -79,6 +86,10 @@ class ReleaseCache:
     def get(self, name: str) -> Any:
         return self.current().objects[name]
 
+    def built(self) -> Any:
+        """What the build hook made of the live release's objects."""
+        return self.current().built
+
     @property
     def release_id(self) -> str:
         return self.current().release_id
@@ -86,15 +97,23 @@ class ReleaseCache:
     def read(self, name: str) -> bytes:
         """An object of the live release, read on demand: for objects a function serves rarely.
         A failed read is a 503 (never a 500), like a failed load."""
-        manifest = self.current().manifest
+        loaded = self.current()
+        if name in loaded.kept:
+            return loaded.kept[name]
         try:
-            return self._store_now().get(object_key(manifest, name))
+            body = self._store_now().get(object_key(loaded.manifest, name))
         except Exception as exc:  # any S3 failure
-            log.warning("reading %s of release %s failed: %s", name, manifest.get("release_id"), exc)
+            log.warning("reading %s of release %s failed: %s", name, loaded.release_id, exc)
             raise self._unavailable(exc) from exc
+        if self._keep_reads:
+            if len(loaded.kept) >= self._keep_reads:
+                loaded.kept.clear()
+            loaded.kept[name] = body
+        return body
 
     def _fresh(self) -> Loaded | None:
-        """The warm copy when no S3 work is due (a read without the lock: a Loaded is never changed)."""
+        """The warm copy when no S3 work is due (a read without the lock: a Loaded is never changed, but for
+        the reads it keeps)."""
         loaded, ttl = self._loaded, self._ttl
         if loaded is not None and ttl is not None and self._clock() - self._checked_at < ttl:
             return loaded
@@ -107,8 +126,14 @@ class ReleaseCache:
     async def get_async(self, name: str) -> Any:
         return (await self.current_async()).objects[name]
 
+    async def built_async(self) -> Any:
+        return (await self.current_async()).built
+
     async def read_async(self, name: str) -> bytes:
-        """read() for a coroutine: always S3 work, always in a worker thread."""
+        """read() for a coroutine: a kept copy at once, else S3 work in a worker thread."""
+        loaded = self._fresh()
+        if loaded is not None and name in loaded.kept:
+            return loaded.kept[name]
         return await anyio.to_thread.run_sync(self.read, name)
 
     def current(self) -> Loaded:
@@ -137,8 +162,9 @@ class ReleaseCache:
         store = self._store_now()
         objects = {name: parse(store.get(object_key(manifest, object_name)))
                    for name, (object_name, parse) in self._objects.items()}
+        built = self._build(objects) if self._build is not None else None
         log.info("loaded release %s", manifest["release_id"])
-        return Loaded(manifest["release_id"], objects, manifest)
+        return Loaded(manifest["release_id"], objects, manifest, built)
 
     @staticmethod
     def _unavailable(exc: Exception) -> Unavailable:

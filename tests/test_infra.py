@@ -156,7 +156,8 @@ def _s3_statements(template, function: str) -> list[dict]:
 
 @pytest.mark.parametrize("function", sorted(set(READS) - {"docs"}))
 def test_each_function_reads_only_what_the_layout_table_grants_it_and_the_manifest(synthesized, function):
-    """The template's read grants are streamlens.layout.READS."""
+    """The template's read grants are streamlens.layout.READS (tests/test_query_function.py runs every route
+    and checks the handlers read nothing else)."""
     _, template, _ = synthesized
     s3 = _s3_statements(template, function)
     assert len(s3) == 1 and s3[0]["Action"] == "s3:GetObject" and s3[0]["Effect"] == "Allow"

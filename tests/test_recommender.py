@@ -126,7 +126,7 @@ def test_because_you_rated_is_implicit_explain(published):
 def test_a_stored_inverse_gives_the_same_ranking_as_the_fold_in(published):
     from streamlens.combined_app import load_handler as load
 
-    recommender = load("recommender").recommender()
+    recommender = load("recommender").fn.cache.built()
     counts = published["raw"]["userId"].value_counts()
     heavy = [int(u) for u in counts.index[counts > 100][:5]]
     assert heavy and len(recommender.heavy_users) == int((counts > 100).sum())

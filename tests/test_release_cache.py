@@ -67,6 +67,49 @@ def test_manifest_is_rechecked_at_most_every_ttl(s3_env, monkeypatch):
     assert (view.get("a"), view.get("b"), view.release_id) == (2, 20, second)
 
 
+def test_build_runs_once_per_release_and_a_failed_build_keeps_the_release(s3_env, monkeypatch, caplog):
+    """The build hook (the recommender's arrays into a Recommender) runs in the load, once per release; a
+    build that fails is a load that fails: the warm copy stays, a cold cache answers 503."""
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
+    builds = []
+
+    def build(objects: dict) -> int:
+        builds.append(dict(objects))
+        if objects["a"] < 0:
+            raise ValueError("arrays of the wrong shape")
+        return objects["a"] + objects["b"]
+
+    publish(store, settings, 1, 10)
+    view = ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, build=build)
+    assert [view.built(), view.built(), view.get("a")] == [11, 11, 1] and builds == [{"a": 1, "b": 10}]
+    second = publish(store, settings, 2, 20)
+    assert view.built() == 22 and len(builds) == 2
+    publish(store, settings, -1, 0)
+    assert (view.built(), view.release_id) == (22, second)              # and retried at each check (TTL 0)
+    assert builds[2:] and all(b == {"a": -1, "b": 0} for b in builds[2:])
+    assert any("keeping release" in r.message for r in caplog.records)
+    with pytest.raises(Unavailable):
+        ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, build=build).built()
+
+
+def test_reads_on_demand_are_kept_for_their_release_when_asked(s3_env, monkeypatch):
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
+    publish(store, settings, 1, 10)
+    calls = []
+    plain_get = store.__class__.get
+    monkeypatch.setattr(store.__class__, "get", lambda self, key: calls.append(key) or plain_get(self, key))
+    kept, unkept = ReleaseCache({}, keep_reads=1), ReleaseCache({})
+    for view in (kept, unkept):
+        assert [value(view.read("slices/x/a.json")) for _ in range(2)] == [1, 1]
+    reads = [key for key in calls if key.endswith(".json") and "/slices/" in key]
+    assert len(reads) == 3                                          # kept: once; not kept: twice
+    assert value(kept.read("slices/x/b.json")) == 10 and len(kept.current().kept) == 1    # at most keep_reads
+    publish(store, settings, 2, 20)
+    assert value(kept.read("slices/x/a.json")) == 2                 # a new release: read again
+
+
 def s3_fault(kind: str) -> Exception:
     """What boto3 raises when S3 throttles, times out or cannot be reached (after its own retries)."""
     if kind == "throttled":

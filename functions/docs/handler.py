@@ -4,8 +4,16 @@ other functions serve; it reads no data."""
 
 from pathlib import Path
 
-from streamlens.api import make_handler
 from streamlens.combined_app import build_app
+from streamlens.query_function import QueryFunction
 
-app = build_app(Path(__file__).resolve().parents[1])
-handler = make_handler(app, lambda params: ("/openapi.json", {}))
+fn = QueryFunction("docs", app=build_app(Path(__file__).resolve().parents[1]))
+
+
+@fn.direct
+def direct_invocation(params: dict) -> tuple[str, dict]:
+    """Direct invocation: any event returns the OpenAPI document."""
+    return "/openapi.json", {}
+
+
+app, handler = fn.app, fn.handler

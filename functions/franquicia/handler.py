@@ -2,32 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-
 from streamlens import movie_queries
-from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
-from streamlens.params import Text
-from streamlens.release_cache import ReleaseCache
+from streamlens.params import CollectionName
+from streamlens.query_function import QueryFunction
 from streamlens.schemas import Franchise
-from streamlens.layout import slice_object_name
 
-PATH = "/movies/franchise"
-SLICE = ReleaseCache.json_object("slice", slice_object_name("franquicia"))
-router = APIRouter(tags=["movies catalog"])
+fn = QueryFunction("franquicia", tags=["movies catalog"], errors=(404,), note=movie_queries.NAME_MATCHING)
 
 
-@router.get(PATH, response_model=Franchise, response_model_by_alias=True,
-            responses=error_responses(400, 404, 422, 503),
-            dependencies=[Depends(reject_unknown("franquicia"))],
-            summary="Movies, total and average revenue of a collection",
-            description="Movies, total and average revenue of a collection. "
-                        "Names match ignoring case and accents; one that matches nothing is a 404 "
-                        "that suggests the closest names.")
-async def franquicia(
-    franquicia: Annotated[Text, Query(description="collection (franchise) name", examples=["Toy Story Collection"])],
-) -> dict:
-    return movie_queries.franquicia(await SLICE.get_async("slice"), franquicia)
+@fn.get("/movies/franchise", response_model=Franchise, summary="Movies, total and average revenue of a collection")
+async def franquicia(slice: Annotated[dict, fn.data], franquicia: CollectionName) -> dict:
+    return movie_queries.franquicia(slice, franquicia)
 
 
-app = create_app([router], "streamlens: franquicia")
-handler = make_handler(app, query_route(PATH))
+router, app, handler = fn.router, fn.app, fn.handler

@@ -2,32 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-
 from streamlens import movie_queries
-from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
-from streamlens.params import Text
-from streamlens.release_cache import ReleaseCache
+from streamlens.params import LanguageCode
+from streamlens.query_function import QueryFunction
 from streamlens.schemas import LanguageCount
-from streamlens.layout import slice_object_name
 
-PATH = "/movies/language"
-SLICE = ReleaseCache.json_object("slice", slice_object_name("peliculas_idioma"))
-router = APIRouter(tags=["movies catalog"])
+fn = QueryFunction("peliculas_idioma", tags=["movies catalog"], errors=(404,), note=movie_queries.NAME_MATCHING)
 
 
-@router.get(PATH, response_model=LanguageCount, response_model_by_alias=True,
-            responses=error_responses(400, 404, 422, 503),
-            dependencies=[Depends(reject_unknown("idioma"))],
-            summary="The number of movies in an original language",
-            description="The number of movies in an original language. "
-                        "Names match ignoring case and accents; one that matches nothing is a 404 "
-                        "that suggests the closest names.")
-async def peliculas_idioma(
-    idioma: Annotated[Text, Query(description="original language code, as written in the data", examples=["en"])],
-) -> dict:
-    return movie_queries.peliculas_idioma(await SLICE.get_async("slice"), idioma)
+@fn.get("/movies/language", response_model=LanguageCount, summary="The number of movies in an original language")
+async def peliculas_idioma(slice: Annotated[dict, fn.data], idioma: LanguageCode) -> dict:
+    return movie_queries.peliculas_idioma(slice, idioma)
 
 
-app = create_app([router], "streamlens: peliculas_idioma")
-handler = make_handler(app, query_route(PATH))
+router, app, handler = fn.router, fn.app, fn.handler

@@ -2,36 +2,29 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
 from streamlens import similar
-from streamlens.api import create_app, error_responses, make_handler, query_route, reject_unknown
-from streamlens.params import OptionalYear, Text, how_many
-from streamlens.release_cache import ReleaseCache
+from streamlens.params import MovieTitle, OptionalYear, how_many
+from streamlens.query_function import QueryFunction
 from streamlens.schemas import MovieRecommendations
-from streamlens.layout import MOVIE_SIMILAR_BUNDLE
 
-PATH = "/movies/recommendation"
-NEIGHBOURS = ReleaseCache({"movies": (MOVIE_SIMILAR_BUNDLE, similar.SimilarTitles.from_bytes)})
-router = APIRouter(tags=["movies catalog"])
-HowMany = how_many(similar.MAX_N, similar.DEFAULT_N)
+fn = QueryFunction("recomendacion", tags=["movies catalog"], parse=similar.SimilarTitles.from_bytes)
 
 
-@router.get(PATH, response_model=MovieRecommendations, response_model_exclude_none=True,
-            responses=error_responses(400, 404, 422, 503),
-            dependencies=[Depends(reject_unknown("titulo", "n", "year"))],
-            summary="The movies most similar to a movie",
-            description="The n (default 5) movies whose content (overview, genres, collection, director, main "
-                        "cast, title, tagline) is most similar, best first. A title several movies share means "
-                        "the most voted one unless `year` says otherwise; the others are listed. Titles match "
-                        "ignoring case and accents; one that matches nothing is a 404 with the closest titles.")
+@fn.get("/movies/recommendation", response_model=MovieRecommendations, response_model_exclude_none=True,
+        errors=(404,), summary="The movies most similar to a movie",
+        description="The n (default 5) movies whose content (overview, genres, collection, director, main "
+                    "cast, title, tagline) is most similar, best first. A title several movies share means "
+                    "the most voted one unless `year` says otherwise; the others are listed. Titles match "
+                    "ignoring case and accents; one that matches nothing is a 404 with the closest titles.")
 async def recomendacion(
-    titulo: Annotated[Text, Query(description="movie title", examples=["Toy Story"])],
-    n: HowMany = similar.DEFAULT_N,
+    movies: Annotated[similar.SimilarTitles, fn.data],
+    titulo: MovieTitle,
+    n: how_many(similar.MAX_N, similar.DEFAULT_N) = similar.DEFAULT_N,
     year: Annotated[OptionalYear, Query(description="release year, to pick among movies sharing the title")] = None,
 ) -> dict:
-    return similar.recomendacion(await NEIGHBOURS.get_async("movies"), titulo, n=n, year=year)
+    return similar.recomendacion(movies, titulo, n=n, year=year)
 
 
-app = create_app([router], "streamlens: recomendacion")
-handler = make_handler(app, query_route(PATH))
+router, app, handler = fn.router, fn.app, fn.handler

@@ -5,52 +5,30 @@ GET /users/{user_id}/recommendations (top-n unrated titles) and POST /recommenda
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import anyio
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
-from streamlens.api import create_app, error_responses, limit_body, make_handler, reject_unknown
 from streamlens.config import get_settings
 from streamlens.errors import BadParameter
+from streamlens.layout import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 from streamlens.params import (MaxMaturity, OptionalPlatform, TitleId, TitleType, UserId, UserIdPath, YearBound,
                                how_many)
+from streamlens.query_function import QueryFunction
 from streamlens.recommend import Filters, Recommender
-from streamlens.release_cache import ReleaseCache
 from streamlens.schemas import Prediction, Recommendations, VisitorRatings
-from streamlens.layout import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
 
-MODEL = ReleaseCache({"model": (RECOMMENDER_MODEL, bytes), "bundle": (RECOMMENDER_BUNDLE, bytes)})
-_recommenders: dict[str, Recommender] = {}
-router = APIRouter(tags=["recommender"])
-TopN = how_many(100, 10)
-
-
-def recommender() -> Recommender:
-    """The Recommender of the live release, built once per release."""
-    loaded = MODEL.current()
-    if loaded.release_id not in _recommenders:
-        _recommenders.clear()
-        _recommenders[loaded.release_id] = Recommender.from_bytes(loaded.objects["model"], loaded.objects["bundle"])
-    return _recommenders[loaded.release_id]
+fn = QueryFunction("recommender", tags=["recommender"], parse=bytes,      # built once per release
+                   build=lambda arrays: Recommender.from_bytes(arrays[RECOMMENDER_MODEL], arrays[RECOMMENDER_BUNDLE]))
+Live = Annotated[Recommender, fn.data]
+TOP_N = {"response_model": Recommendations, "response_model_exclude_none": True}     # the two rankings' answer
 
 
-async def live_recommender() -> Recommender:
-    """recommender() for the routes: the built one at once, S3 work and a build in a worker thread."""
-    loaded = await MODEL.current_async()
-    return _recommenders.get(loaded.release_id) or await anyio.to_thread.run_sync(recommender)
-
-
-@router.get("/recommend", response_model=Prediction, responses=error_responses(404, 422, 503),
-            dependencies=[Depends(reject_unknown("user_id", "title_id"))],
-            summary="Should this user watch this title?",
-            description="The SVD's predicted rating, and `recommend: true` when the ranking model puts the "
-                        "title in the user's top 100 among the unrated titles of its platform (so every title "
-                        "of a top-n on one platform or all is recommended). An unknown user gets the title's "
-                        "model mean and the cold-start ranking (`cold_start: true`); an unknown title is a 404.")
-async def recommend(user_id: UserId, title_id: TitleId) -> dict:
-    return (await live_recommender()).predict(user_id, title_id, get_settings().recommend_threshold)
-
-
-FILTERS = ("platform", "type", "max_maturity", "year_min", "year_max")
+@fn.get("/recommend", response_model=Prediction, errors=(404,), summary="Should this user watch this title?",
+        description="The SVD's predicted rating, and `recommend: true` when the ranking model puts the "
+                    "title in the user's top 100 among the unrated titles of its platform (so every title "
+                    "of a top-n on one platform or all is recommended). An unknown user gets the title's "
+                    "model mean and the cold-start ranking (`cold_start: true`); an unknown title is a 404.")
+async def recommend(recommender: Live, user_id: UserId, title_id: TitleId) -> dict:
+    return recommender.predict(user_id, title_id, get_settings().recommend_threshold)
 
 
 async def filters(platform: OptionalPlatform = None, type: TitleType = None, max_maturity: MaxMaturity = None,
@@ -59,31 +37,28 @@ async def filters(platform: OptionalPlatform = None, type: TitleType = None, max
     return Filters.parse(platform, type, max_maturity, year_min, year_max)
 
 
-@router.get("/users/{user_id}/recommendations", response_model=Recommendations, response_model_exclude_none=True,
-            responses=error_responses(400, 422, 503), dependencies=[Depends(reject_unknown("n", *FILTERS))],
-            summary="Top-n titles for a user",
-            description="The n titles the ranking model puts first among those the user has not rated, each with "
-                        "the rated title that contributed most (`because_you_rated`); optionally only one platform, "
-                        "one type, up to a maturity family, within release years. Ties: title id A-Z. An unknown "
-                        "user gets the best-scored titles with enough ratings, flagged `cold_start: true`.")
-async def recommendations(user_id: UserIdPath, n: TopN = 10, chosen: Filters = Depends(filters)) -> dict:
-    return (await live_recommender()).top_n(user_id, n, chosen)
+@fn.get("/users/{user_id}/recommendations", **TOP_N, summary="Top-n titles for a user",
+        description="The n titles the ranking model puts first among those the user has not rated, each with "
+                    "the rated title that contributed most (`because_you_rated`); optionally only one platform, "
+                    "one type, up to a maturity family, within release years. Ties: title id A-Z. An unknown "
+                    "user gets the best-scored titles with enough ratings, flagged `cold_start: true`.")
+async def recommendations(recommender: Live, user_id: UserIdPath, n: how_many(100, 10) = 10,
+                          chosen: Filters = Depends(filters)) -> dict:
+    return recommender.top_n(user_id, n, chosen)
 
 
-@router.post("/recommendations", response_model=Recommendations, response_model_exclude_none=True,
-             responses=error_responses(400, 413, 422, 503), dependencies=[Depends(reject_unknown()),
-                                                                          Depends(limit_body)],
-             summary="Top-n titles for a visitor's ratings, at once",
-             description="A new or anonymous visitor sends a few rated titles (1 to 500, ratings 0.5-5 in half "
-                         "stars) and gets the top-n at once: the ratings are folded into the model (the user's "
-                         "factors solved against the item factors), nothing is stored. The same filters as the "
-                         "user route. An unknown or repeated title id is a 400 naming it.")
-async def visitor_recommendations(body: VisitorRatings) -> dict:
+@fn.post("/recommendations", **TOP_N, summary="Top-n titles for a visitor's ratings, at once",
+         description="A new or anonymous visitor sends a few rated titles (1 to 500, ratings 0.5-5 in half "
+                     "stars) and gets the top-n at once: the ratings are folded into the model (the user's "
+                     "factors solved against the item factors), nothing is stored. The same filters as the "
+                     "user route. An unknown or repeated title id is a 400 naming it.")
+async def visitor_recommendations(recommender: Live, body: VisitorRatings) -> dict:
     chosen = Filters.parse(body.platform, body.type, body.max_maturity, body.year_min, body.year_max)
-    return (await live_recommender()).for_ratings([(r.title_id, r.rating) for r in body.ratings], body.n, chosen)
+    return recommender.for_ratings([(r.title_id, r.rating) for r in body.ratings], body.n, chosen)
 
 
-def route(params: dict[str, Any]) -> tuple:
+@fn.direct
+def direct_invocation(params: dict[str, Any]) -> tuple:
     """Direct invocation: {"user_id", "title_id"} predicts; {"user_id", "n"?, filters?} ranks;
     {"ratings": [...], "n"?, filters?} ranks for a visitor."""
     params = dict(params)
@@ -97,5 +72,4 @@ def route(params: dict[str, Any]) -> tuple:
     return f"/users/{quote(str(params.pop('user_id')), safe='')}/recommendations", params
 
 
-app = create_app([router], "streamlens: recommender")
-handler = make_handler(app, route)
+router, app, handler = fn.router, fn.app, fn.handler
