@@ -85,6 +85,30 @@ def test_catalog_facts_come_from_the_data(release):
     assert body["titles"] == len(titles) and body["duration_types"] == ["min", "season"]
 
 
+@pytest.mark.parametrize("flag", [True, "true", "TRUE", "True"])
+def test_a_direct_invocation_asks_for_the_catalog_with_true(release, flag):
+    handler, _ = release
+    assert handler({"catalog": flag}, None) == json.loads(handler(v2_event("/catalog", None), None)["body"])
+
+
+@pytest.mark.parametrize("flag", [False, "false", "False"])
+def test_catalog_false_is_not_the_catalog(release, flag):
+    """{"catalog": "false"} was routed to /catalog (a non-empty string is truthy): false is a search or a title."""
+    handler, _ = release
+    assert handler({"catalog": flag}, None)["error"] == {
+        "status": 400, "type": "bad_parameter", "message": "q or title_id is required", "parameter": "q",
+        "valid_values": "q (some letters of a title) or title_id"}
+    searched = handler({"catalog": flag, "q": "queen", "limit": 3}, None)
+    assert searched == handler({"q": "queen", "limit": 3}, None) and "items" in searched
+    assert handler({"catalog": flag, "title_id": "ns1"}, None) == handler({"title_id": "ns1"}, None)
+
+
+@pytest.mark.parametrize("flag", ["yes", "0", 1, None, [], {}])
+def test_catalog_is_true_or_false_nothing_else(release, flag):
+    error = release[0]({"catalog": flag}, None)["error"]
+    assert error["status"] == 400 and error["parameter"] == "catalog" and error["valid_values"] == [True, False]
+
+
 @pytest.mark.parametrize("params, status, parameter", [
     ({"q": "  "}, 400, "q"), ({"q": "love", "limit": 0}, 422, "limit"), ({"q": "love", "limit": 21}, 422, "limit"),
     ({"q": "love", "platform": "hbo"}, 400, "platform"), ({"q": "love", "sort": "x"}, 400, "sort"),

@@ -40,12 +40,22 @@ async def catalog(index: Index) -> dict:
     return index.catalog
 
 
+def _flag(value: Any) -> bool | None:
+    """true/false, as JSON or as a string in any case; None for anything else."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(value.lower()) if isinstance(value, str) else None
+
+
 @fn.direct
 def direct_invocation(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Direct invocation: {"title_id"} gives a title's details; {"q", "limit"?, "platform"?} searches;
-    {"catalog": true} gives the catalog facts."""
+    {"catalog": true} gives the catalog facts ("catalog": false, or none, is a search or a title)."""
     params = dict(params)
-    if params.pop("catalog", False):
+    flag = params.pop("catalog", False)
+    if (catalog := _flag(flag)) is None:
+        raise BadParameter("catalog", f"catalog must be true or false, not {flag!r}", [True, False])
+    if catalog:
         return "/catalog", params
     if "title_id" in params:
         title_id = str(params.pop("title_id"))
