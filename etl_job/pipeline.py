@@ -302,13 +302,12 @@ def _read_movies(source: DataSource, say: Progress) -> Cleaned | None:
 
 
 def _guard_live_release(store: ObjectStore, settings: Settings, catalogs: Cleaned, movies: Cleaned | None,
-                        accept_shrink: bool) -> tuple[dict[str, int], dict | None]:
+                        accept_shrink: bool) -> tuple[dict[str, int], list[str]]:
     """Refuse the run, before anything is written, when a platform disappears or a catalog shrinks too much
     against the live release (etl_job/release_guard.py); returns the catalogs' counts and the accepted shrink."""
     counts = catalog_counts(catalogs.frame, movies.frame if movies is not None else None)
-    evidence = {"catalogs": catalogs.report.to_dict(),
-                **({"movies": movies.report.to_dict()} if movies is not None else {})}
-    return counts, check_release(store, settings, counts, accept_shrink, evidence)
+    reports = {"catalogs": catalogs.report, **({"movies": movies.report} if movies is not None else {})}
+    return counts, check_release(store, settings, counts, accept_shrink, reports)
 
 
 def _write_data_and_slices(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, say: Progress) -> None:

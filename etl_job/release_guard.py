@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
 
 import pandas as pd
 
@@ -26,6 +25,7 @@ from streamlens.release import ReleaseNotFound, read_manifest
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError
+from .quality import QualityReport
 
 
 class ReleaseRefused(InputError):
@@ -63,13 +63,15 @@ def live_counts(store: ObjectStore, settings: Settings) -> dict[str, int] | None
 
 
 def check_release(store: ObjectStore, settings: Settings, counts: dict[str, int], accept: bool,
-                  evidence: dict[str, Any]) -> list[str]:
-    """The losses accepted (empty when there are none); ReleaseRefused when there are and `accept` is off."""
+                  reports: dict[str, QualityReport]) -> list[str]:
+    """The losses accepted (empty when there are none); ReleaseRefused when there are and `accept` is off.
+    The quality reports are rendered into the refusal only when there is one."""
     live = live_counts(store, settings)
     problems = shrinkage(live, counts, settings.max_catalog_shrink) if live else []
     if problems and not accept:
         refusal = {"refused_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   "problems": problems, "live_counts": live, "new_counts": counts, "quality": evidence}
+                   "problems": problems, "live_counts": live, "new_counts": counts,
+                   "quality": {name: report.to_dict() for name, report in reports.items()}}
         store.put(settings.prefix + REFUSED_RUN, json.dumps(refusal, indent=1, default=str).encode(),
                   "application/json")
         raise ReleaseRefused(
