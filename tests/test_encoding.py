@@ -113,6 +113,21 @@ def test_a_valid_file_is_read_as_before_with_no_copy_and_no_rejects():
     assert "not_utf8" not in frame.attrs
 
 
+def _one_row_recorded(frame: pd.DataFrame, reason: str, line: int, byte: int, rows: int) -> QualityReport:
+    """Clean a Netflix frame whose row s27 was taken out for `reason`, and check the catalogs report counts
+    it in and out and keeps it in the rejects CSV with its line and byte; returns the report."""
+    report = QualityReport("catalogs")
+    titles = clean_platform(frame, NETFLIX, report)
+    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
+    assert len(titles) == rows - 1
+    assert report.rows_in[NETFLIX.name] == rows and report.rows_out[NETFLIX.name] == rows - 1
+    assert report.rejects[NETFLIX.name] == {reason: 1}
+    csv_rows = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
+    assert csv_rows[["group", "reject_reason", "line", "byte", "show_id"]].values.tolist() == [
+        [NETFLIX.name, reason, str(line), str(byte), "s27"]]
+    return report
+
+
 # --- a row that is not UTF-8 ------------------------------------------------------------------------------
 
 def test_a_cp1252_byte_on_the_second_line_of_a_quoted_description_rejects_that_row_with_its_physical_line():
@@ -130,14 +145,7 @@ def test_a_cp1252_byte_on_the_second_line_of_a_quoted_description_rejects_that_r
     assert rejected[["line", "byte", "invalid_bytes"]].values.tolist() == [[line, byte, "0x92"]]
     assert rejected["show_id"].tolist() == ["s27"] and "hero\ufffds return" in rejected["description"].iloc[0]
 
-    report = QualityReport("catalogs")
-    titles = clean_platform(frame, NETFLIX, report)
-    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
-    assert len(titles) == 39 and report.rows_in[NETFLIX.name] == 40 and report.rows_out[NETFLIX.name] == 39
-    assert report.rejects[NETFLIX.name] == {"not_utf8": 1}
-    csv_rows = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
-    assert csv_rows[["group", "reject_reason", "line", "byte", "show_id"]].values.tolist() == [
-        [NETFLIX.name, "not_utf8", str(line), str(byte), "s27"]]
+    report = _one_row_recorded(frame, "not_utf8", line, byte, rows=40)
     assert any(f"line {line:,}, byte offset {byte:,}" in note for note in report.notes)
 
 
@@ -426,14 +434,7 @@ def test_a_catalog_cut_inside_a_multi_line_quoted_description_keeps_the_rows_bef
     assert rejected["text"] == cut[start:].decode() and rejected["show_id"] == "s27"
     assert rejected["title"] == "Title 27" and rejected["source"] == "streaming/netflix_titles.csv"
 
-    report = QualityReport("catalogs")
-    titles = clean_platform(frame, NETFLIX, report)
-    assert record_taken_out(report, NETFLIX.name, frame, rows_in=NETFLIX.name) == 1
-    assert len(titles) == 27 and report.rows_in[NETFLIX.name] == 28 and report.rows_out[NETFLIX.name] == 27
-    assert report.rejects[NETFLIX.name] == {"unterminated_quote": 1}
-    csv_rows = pd.read_csv(io.BytesIO(report.rejects_csv()), dtype=str, keep_default_na=False)
-    assert csv_rows[["group", "reject_reason", "line", "byte", "show_id"]].values.tolist() == [
-        [NETFLIX.name, "unterminated_quote", str(line), str(start), "s27"]]
+    report = _one_row_recorded(frame, "unterminated_quote", line, start, rows=28)
     assert any(f"unterminated_quote (the first on line {line:,}, byte offset {start:,})" in n for n in report.notes)
 
 

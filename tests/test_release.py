@@ -75,16 +75,22 @@ def test_a_run_that_fails_midway_leaves_the_previous_release_live(s3_env, sample
     assert status.pop(first) is True and list(status.values()) == [False]
 
 
-def test_prune_keeps_the_last_releases_and_rollback_restores_one(s3_env):
-    settings, store = s3_env
-    settings = dataclasses.replace(settings, keep_releases=2)
-    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+def _publish_one_a_day(store, settings, base: datetime, days: int) -> list[str]:
+    """A complete release per day from `base` (each its own count-platform slice, the day); their ids."""
     ids = []
-    for day in range(4):
+    for day in range(days):
         writer = ReleaseWriter(store, settings, release_id=new_release_id(base + timedelta(days=day)))
         writer.put_json("slices/get_count_platform/slice.json", {"answers": {"netflix": day}})
         writer.publish(inputs={})
         ids.append(writer.release_id)
+    return ids
+
+
+def test_prune_keeps_the_last_releases_and_rollback_restores_one(s3_env):
+    settings, store = s3_env
+    settings = dataclasses.replace(settings, keep_releases=2)
+    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ids = _publish_one_a_day(store, settings, base, 4)
     abandoned = ReleaseWriter(store, settings, release_id=new_release_id(base + timedelta(days=4)))
     abandoned.put("data/titles.parquet", b"partial")
 
@@ -109,12 +115,7 @@ def test_prune_keeps_a_run_in_progress_and_a_live_release_older_than_the_keep_wi
     settings, store = s3_env
     settings = dataclasses.replace(settings, keep_releases=1)
     base = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    ids = []
-    for day in range(3):
-        writer = ReleaseWriter(store, settings, release_id=new_release_id(base + timedelta(days=day)))
-        writer.put_json("slices/get_count_platform/slice.json", {"answers": {"netflix": day}})
-        writer.publish(inputs={})
-        ids.append(writer.release_id)
+    ids = _publish_one_a_day(store, settings, base, 3)
     rollback(store, settings, ids[0])
     started = base + timedelta(days=3)
     running = ReleaseWriter(store, settings, release_id=new_release_id(started))

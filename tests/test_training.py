@@ -12,6 +12,8 @@ from etl_job.svd import export_svd, to_dataset
 from etl_job.training import TrainConfig, train_recommender
 from streamlens.factor_model import FactorModel
 
+from .helpers import two_taste_ratings
+
 SMALL = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
                     extra_candidates={"tuned": {"n_factors": 8, "n_epochs": 30, "reg_bi": 0.5}},
                     cv=2, n_jobs=1, knn_sample=2_000)
@@ -20,11 +22,7 @@ SMALL = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01
 @pytest.fixture(scope="module")
 def ratings() -> pd.DataFrame:
     """Two tastes, so factors matter; extreme users and titles, so clipping happens."""
-    rng = np.random.default_rng(0)
-    users = np.repeat(np.arange(150), 40)
-    items = np.concatenate([rng.choice(200, 40, replace=False) for _ in range(150)])
-    taste = (users % 2 == 0) == (items % 2 == 0)
-    rating = np.clip(np.round((3.0 + 1.2 * np.where(taste, 1, -1) + rng.normal(0, 0.5, users.size)) * 2) / 2, 0.5, 5)
+    users, items, rating = two_taste_ratings(seed=0, users=150, titles=200, per_user=40, noise=0.5)
     rating[users == 0] = 5.0
     rating[users == 1] = 0.5
     rating[items == 1] = np.where(users[items == 1] % 2 == 0, 5.0, 0.5)

@@ -18,6 +18,8 @@ import pytest
 from etl_job.ranker import RankConfig, train_ranker
 from etl_job.training import TrainConfig, train_recommender
 
+from .helpers import two_taste_ratings
+
 SAVED = Path(__file__).resolve().parent / "data" / "training_cards.json"
 CONFIG = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
                      extra_candidates={"tuned": {"n_factors": 8, "n_epochs": 30, "reg_bi": 0.5}},
@@ -29,11 +31,7 @@ RANKING = RankConfig(grid=({"factors": 8, "regularization": 1.0, "alpha": 1.0},
 
 def sample() -> pd.DataFrame:
     """160 users of two tastes over 120 titles, 30 ratings each (seeded)."""
-    rng = np.random.default_rng(7)
-    users = np.repeat(np.arange(160), 30)
-    items = np.concatenate([rng.choice(120, 30, replace=False) for _ in range(160)])
-    taste = (users % 2 == 0) == (items % 2 == 0)
-    rating = np.clip(np.round((3.0 + 1.2 * np.where(taste, 1, -1) + rng.normal(0, 0.6, users.size)) * 2) / 2, 0.5, 5)
+    users, items, rating = two_taste_ratings(seed=7, users=160, titles=120, per_user=30, noise=0.6)
     return pd.DataFrame({"user": users + 500, "item": items, "rating": rating})
 
 
