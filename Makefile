@@ -8,7 +8,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test layers synth bench bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
+.PHONY: run test lint mutation layers synth bench bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,8 +59,16 @@ bench-similar: $(STAMP)
 audit: $(STAMP)
 	$(PY) .ci/audit.py
 
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+mutation: $(STAMP)
+	$(PY) -m mutmut run
+	$(PY) -m mutmut results
+
 fuzz: $(STAMP)
-	STREAMLENS_FUZZ_EXAMPLES=$${EXAMPLES:-500} $(PY) -m pytest -q tests/test_fuzz.py -p no:cacheprovider
+	STREAMLENS_FUZZ_EXAMPLES=$${EXAMPLES:-500} $(PY) -m pytest -q tests/integration/test_fuzz.py -p no:cacheprovider
 
 load: $(STAMP)
 	$(PY) bench/load_test.py

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from etl_bench import free_port, prepare_data  # noqa: E402
+from etl_bench import free_port, prepare_data
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable

@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "functions")]
 RESULTS = REPO / "bench" / "results" / "topn_eval.json"
 
-from etl_job.ranker import RankConfig, train_ranker   # noqa: E402
+from etl_job.ranker import RankConfig, train_ranker  # noqa: E402
 from etl_job.topn_eval import evaluate_topn, make_split  # noqa: E402
-from etl_job.training import TUNED_SVD   # noqa: E402   the SVD the ETL chooses on ratings_small (lowest RMSE)
+from etl_job.training import TUNED_SVD  # noqa: E402   the SVD the ETL chooses on ratings_small (lowest RMSE)
 
 
 def ease_scores(split, lam: float):
@@ -83,7 +83,7 @@ def generated(shared: Path, n_ratings: int, n_users: int) -> dict:
                                                   eval_max_ratings=2_000_000, eval_max_users=3_000),
                           tie_key=titles["id"].to_numpy(), groups=titles["platform"].astype(str).to_numpy(),
                           neighbours=neighbours.index, similarity=neighbours.score, final_fit=False)
-    return {**result.card, "ratings": int(len(ratings)), "users": n_users, "titles": int(len(titles)),
+    return {**result.card, "ratings": len(ratings), "users": n_users, "titles": len(titles),
             "seconds": round(time.perf_counter() - t0, 1)}
 
 

@@ -60,7 +60,7 @@ def grid_search(ratings: pd.DataFrame, grid: dict[str, list], cv: int, seed: int
             for p, r, m in zip(search.cv_results["params"], search.cv_results["mean_test_rmse"],
                                search.cv_results["mean_test_mae"])]
     best = {k: v for k, v in search.best_params["rmse"].items() if k != "random_state"}
-    return {"sample_rows": int(len(frame)), "cv": cv, "grid": grid, "results": rows, "best": best,
+    return {"sample_rows": len(frame), "cv": cv, "grid": grid, "results": rows, "best": best,
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -74,7 +74,7 @@ class Holdout:
     test_size: float
 
     def card(self, all_rows: int) -> dict:
-        return {"test_size": self.test_size, "rows": int(len(self.ratings)), "sampled": len(self.ratings) < all_rows}
+        return {"test_size": self.test_size, "rows": len(self.ratings), "sampled": len(self.ratings) < all_rows}
 
 
 def holdout(ratings: pd.DataFrame, max_rows: int, test_size: float, seed: int) -> Holdout:
@@ -159,7 +159,7 @@ def predicted_vs_actual(actual: np.ndarray, predicted: np.ndarray) -> list[dict]
     for value in np.unique(actual):
         got = predicted[actual == value]
         p10, p50, p90 = np.percentile(got, [10, 50, 90])
-        out.append({"actual": float(value), "count": int(len(got)), "mean": round(float(got.mean()), 4),
+        out.append({"actual": float(value), "count": len(got), "mean": round(float(got.mean()), 4),
                     "p10": round(float(p10), 4), "p50": round(float(p50), 4), "p90": round(float(p90), 4)})
     return out
 

@@ -15,13 +15,28 @@ from typing import Any
 import pandas as pd
 
 from streamlens.config import Settings
+from streamlens.layout import (
+    DATA_REPORTS,
+    MODEL_REPORT,
+    MOVIE_SIMILAR_BUNDLE,
+    MOVIES_TABLE,
+    QUALITY_REPORT,
+    RATINGS_SMALL_MODEL_CARD,
+    RATINGS_TABLE,
+    RECOMMENDER_BUNDLE,
+    RECOMMENDER_MODEL,
+    RECOMMENDER_MODEL_CARD,
+    SCORES_TABLE,
+    SIMILAR_BUNDLE,
+    SIMILAR_MODEL_CARD,
+    TITLE_INDEX,
+    TITLES_TABLE,
+    rejects_report,
+    slice_object_name,
+)
 from streamlens.platforms import BY_CODE
-from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.recommend import build_bundle
-from streamlens.layout import (DATA_REPORTS, MODEL_REPORT, MOVIE_SIMILAR_BUNDLE, MOVIES_TABLE, QUALITY_REPORT,
-                               RATINGS_SMALL_MODEL_CARD, RATINGS_TABLE, RECOMMENDER_BUNDLE, RECOMMENDER_MODEL,
-                               RECOMMENDER_MODEL_CARD, SCORES_TABLE, SIMILAR_BUNDLE, SIMILAR_MODEL_CARD, TITLE_INDEX,
-                               TITLES_TABLE, rejects_report, slice_object_name)
+from streamlens.release import ReleaseWriter, prune_releases
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError, clean_catalogs, read_input_csv
@@ -34,8 +49,8 @@ from .movies import clean_movies, movie_ratings
 from .progress import Progress
 from .quality import QualityReport
 from .ranker import train_ranker
-from .release_guard import catalog_counts, check_release
 from .ratings import clean_movielens_ratings, clean_ratings, read_ratings_csv, title_scores
+from .release_guard import catalog_counts, check_release
 from .sample_data import generate_ratings
 from .similar_catalogs import movies_similar, streaming_similar
 from .similar_titles import Neighbours
@@ -214,7 +229,7 @@ def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
 def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
              options: EtlOptions | None, progress: Progress | None, lock: dict) -> dict[str, Any]:
     """The stages of a run, in order. Nothing is written before the guard; from there on, the order of the
-    stages is the order of the release's writes (tests/test_etl_faults.py stops a run between any two)."""
+    stages is the order of the release's writes (tests/integration/test_etl_faults.py stops a run between any two)."""
     options = options or EtlOptions()
     say = progress or Progress()
     config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)

@@ -173,7 +173,7 @@ def recommend_rule_precision(split: Split, model: RankingModel, svd: FactorModel
             liked.append(rating >= threshold)
     flagged, flagged_svd, liked = map(np.asarray, (flagged, flagged_svd, liked))
     share = lambda mask: round(float(liked[mask].mean()), 4) if mask.any() else None   # noqa: E731
-    return {"pairs": int(len(liked)), "base_rate": round(float(liked.mean()), 4),
+    return {"pairs": len(liked), "base_rate": round(float(liked.mean()), 4),
             "rule": f"in the user's top {top_k} on the title's platform by the ranking model",
             "flagged_share": round(float(flagged.mean()), 4), "precision": share(flagged),
             "svd_threshold_rule": {"flagged_share": round(float(flagged_svd.mean()), 4),

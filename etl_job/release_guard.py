@@ -14,7 +14,7 @@ the ETL Lambda's event) publishes and records what it accepted in the manifest.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -69,7 +69,7 @@ def check_release(store: ObjectStore, settings: Settings, counts: dict[str, int]
     live = live_counts(store, settings)
     problems = shrinkage(live, counts, settings.max_catalog_shrink) if live else []
     if problems and not accept:
-        refusal = {"refused_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        refusal = {"refused_at": datetime.now(UTC).isoformat(timespec="seconds"),
                    "problems": problems, "live_counts": live, "new_counts": counts,
                    "quality": {name: report.to_dict() for name, report in reports.items()}}
         store.put(settings.prefix + REFUSED_RUN, json.dumps(refusal, indent=1, default=str).encode(),

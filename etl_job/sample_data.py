@@ -11,7 +11,7 @@ every defect the real exports show (and a few more the cleaner must catch).
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,8 @@ from streamlens.platforms import PLATFORMS
 from .catalog import RAW_COLUMNS
 from .ratings import RATING_COLUMNS
 
-_START = int(datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp())
-_END = int(datetime(2021, 12, 31, tzinfo=timezone.utc).timestamp())
+_START = int(datetime(2015, 1, 1, tzinfo=UTC).timestamp())
+_END = int(datetime(2021, 12, 31, tzinfo=UTC).timestamp())
 
 
 def _genre_matrix(listed_in: pd.Series) -> np.ndarray:

@@ -13,8 +13,15 @@ from streamlens.similar import DEFAULT_N, build_similar_bundle
 from streamlens.text import match_key
 
 from .similar_eval import evaluate
-from .similar_titles import (MAX_NEIGHBOURS, MOVIE_FIELDS, STREAMING_FIELDS, ContentField, Neighbours,
-                             content_matrix, nearest_neighbours)
+from .similar_titles import (
+    MAX_NEIGHBOURS,
+    MOVIE_FIELDS,
+    STREAMING_FIELDS,
+    ContentField,
+    Neighbours,
+    content_matrix,
+    nearest_neighbours,
+)
 
 
 def _section(fields: tuple[ContentField, ...], matrix, seconds: float, figures: dict, **extra: Any) -> dict:

@@ -68,7 +68,7 @@ def collection_share(neighbours: np.ndarray, collections: pd.Series, n: int) -> 
         return {"share": None, "movies": 0}
     top = neighbours[eligible, :n]
     same = (top >= 0) & (codes[np.maximum(top, 0)] == codes[eligible][:, None])
-    return {"share": round(float(same.sum(axis=1).mean() / n), 4), "movies": int(len(eligible))}
+    return {"share": round(float(same.sum(axis=1).mean() / n), 4), "movies": len(eligible)}
 
 
 def rating_agreement(neighbours: np.ndarray, ratings: pd.DataFrame, n: int) -> dict[str, float]:

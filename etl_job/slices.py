@@ -14,8 +14,8 @@ from itertools import product
 
 import pandas as pd
 
-from streamlens.platforms import PLATFORMS
 from streamlens.layout import ANY, slice_key
+from streamlens.platforms import PLATFORMS
 
 
 def max_duration_slice(titles: pd.DataFrame) -> dict:

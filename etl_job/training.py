@@ -24,8 +24,15 @@ from surprise import SVD
 
 from streamlens.factor_model import FactorModel
 
-from .model_selection import (best_candidate, diagnostics, grid_search, holdout, score_baselines, score_candidates,
-                              score_knn)
+from .model_selection import (
+    best_candidate,
+    diagnostics,
+    grid_search,
+    holdout,
+    score_baselines,
+    score_candidates,
+    score_knn,
+)
 from .ranker import RankConfig
 from .svd import RATING_SCALE, export_svd, fit_svd, to_dataset
 
@@ -96,7 +103,7 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
     config = config or TrainConfig()
     say = progress or (lambda stage, **kw: log.info("%s %s", stage, kw))
     started = time.perf_counter()
-    card: dict[str, Any] = {"rows": int(len(ratings)), "users": int(ratings["user"].nunique()),
+    card: dict[str, Any] = {"rows": len(ratings), "users": int(ratings["user"].nunique()),
                             "items": int(ratings["item"].nunique()), "rating_scale": list(RATING_SCALE),
                             "seed": config.seed}
     grid, extras, card["left_out_for_time"] = within_budget(len(ratings), config)

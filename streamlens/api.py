@@ -12,8 +12,9 @@ import hashlib
 import importlib.resources
 import logging
 import re
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError

@@ -79,7 +79,7 @@ class FactorModel:
         return buffer.getvalue()
 
     @classmethod
-    def from_npz(cls, data: bytes) -> "FactorModel":
+    def from_npz(cls, data: bytes) -> FactorModel:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return cls(
                 global_mean=float(npz["global_mean"]),

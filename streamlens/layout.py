@@ -90,7 +90,7 @@ def rejects_report(source: str) -> str:
 # every function reading anything reads. A name is an object a function loads whole on a new release
 # (streamlens.query_function); a name with '*' (IAM's wildcard: any characters, '/' included) is a family it
 # reads on demand. The stack grants each function s3:GetObject on exactly these under releases/*/ and on the
-# live manifest (infra/data_api.py); tests/test_query_function.py checks the handlers read nothing else.
+# live manifest (infra/data_api.py); tests/integration/test_query_function.py checks the handlers read nothing else.
 READS: dict[str, tuple[str, ...]] = {
     **{query: (slice_object_name(query),) for query in (*STREAMING_QUERIES, *MOVIE_QUERIES)},
     "recommender": (RECOMMENDER_MODEL, RECOMMENDER_BUNDLE),

@@ -1,5 +1,5 @@
 """Every query and path parameter of the API, declared once as a FastAPI `Annotated` alias: its type, the
-constraints the OpenAPI document states, and the checks that enforce exactly those (tests/test_fuzz.py sends
+constraints the OpenAPI document states, and the checks that enforce exactly those (tests/integration/test_fuzz.py sends
 schema-valid requests that must be accepted and schema-invalid ones that must be refused).
 
 Statuses are those the API has always answered: a value of the wrong type is a 422 naming the parameter; a
@@ -7,13 +7,14 @@ year, score or platform outside what exists is a 400 naming the parameter and it
 `user_id` and the year filters out of range stay 422s, as pydantic answers them).
 
 In each alias the FastAPI `Query`/`Path` comes first and the validators after it: in the other order
-FastAPI writes `ge`/`le` into the document instead of `minimum`/`maximum` (tests/test_functions.py checks).
+FastAPI writes `ge`/`le` into the document instead of `minimum`/`maximum` (tests/integration/test_functions.py checks).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Iterable
+from collections.abc import Iterable
+from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator

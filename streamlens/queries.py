@@ -7,8 +7,8 @@ from bisect import bisect_right
 from typing import Any
 
 from .errors import BadParameter, NotFound
-from .platforms import VALID_PLATFORM_VALUES, parse_platform
 from .layout import ANY, slice_key
+from .platforms import VALID_PLATFORM_VALUES, parse_platform
 
 DURATION_TYPES = ("min", "season")
 MIN_YEAR, MAX_YEAR = 1880, 2100

@@ -16,8 +16,8 @@ y_i . x_u; the contribution of a rated title j to it is c_j y_j^T A^-1 y_i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class RankingModel:
         a = self._base + (y.T * (c - 1.0)) @ y
         return a, y.T @ c, c
 
-    def fold_in(self, items: np.ndarray, ratings: np.ndarray, inverse: np.ndarray | None = None) -> "FoldedUser":
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray, inverse: np.ndarray | None = None) -> FoldedUser:
         """A user who rated `items` (positions) with `ratings`. `inverse`: A^-1 when precomputed (the ETL
         stores it for users with many ratings, whose A costs k x f^2 to build)."""
         if inverse is not None:
@@ -76,7 +76,7 @@ class RankingModel:
                 "rank_regularization": np.float64(self.regularization), "rank_alpha": np.float64(self.alpha)}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "RankingModel":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> RankingModel:
         return cls(item_factors=arrays["rank_item_factors"], regularization=float(arrays["rank_regularization"]),
                    alpha=float(arrays["rank_alpha"]))
 

@@ -44,7 +44,7 @@ class Filters:
 
     @classmethod
     def parse(cls, platform: str | None = None, type: str | None = None, max_maturity: str | None = None,
-              year_min: int | None = None, year_max: int | None = None) -> "Filters":
+              year_min: int | None = None, year_max: int | None = None) -> Filters:
         kind = None if type is None else str(type).strip().lower()
         if kind is not None and kind not in TYPES:
             raise BadParameter("type", f"unknown type {type!r}", list(TYPES))
@@ -121,7 +121,7 @@ class Recommender:
         self._cold = np.where(eligible, np.nan_to_num(self.scores), -np.inf)
 
     @classmethod
-    def from_bytes(cls, model: bytes, bundle: bytes) -> "Recommender":
+    def from_bytes(cls, model: bytes, bundle: bytes) -> Recommender:
         with np.load(io.BytesIO(bundle), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         ranking = RankingModel.from_arrays({k: arrays.pop(k) for k in list(arrays) if k.startswith("rank_")})

@@ -18,7 +18,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .config import Settings
@@ -35,13 +35,13 @@ class ReleaseNotFound(LookupError):
 
 def new_release_id(now: datetime | None = None) -> str:
     """Sortable by time (to the millisecond): 20261123T194233.512Z-3fa2c1."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now.strftime('%Y%m%dT%H%M%S')}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def release_time(release_id: str) -> datetime | None:
     try:
-        return datetime.strptime(release_id.split("-")[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+        return datetime.strptime(release_id.split("-")[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -76,7 +76,7 @@ class ReleaseWriter:
         manifest = {
             "format": MANIFEST_FORMAT,
             "release_id": self.release_id,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "inputs": inputs,
             "objects": self.objects,
             **(extra or {}),
@@ -117,7 +117,7 @@ def list_releases(store: ObjectStore, settings: Settings) -> list[dict[str, Any]
 def prune_releases(store: ObjectStore, settings: Settings, now: datetime | None = None) -> list[str]:
     """Keep the newest `keep_releases` complete releases and the live one; drop
     abandoned incomplete ones once they are older than a grace period."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         live = read_manifest(store, settings)["release_id"]
     except ReleaseNotFound:

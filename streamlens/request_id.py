@@ -1,7 +1,7 @@
 """Request-id logging: every log record carries the id of the request being served (`request_id`): the
 Lambda request id, or the API Gateway one, or the caller's x-request-id header locally (a new one when it
 sends none), which is returned as the x-request-id response header. Logs hold ids, paths and error types,
-never query values, headers or bodies (tests/test_logging.py)."""
+never query values, headers or bodies (tests/integration/test_logging.py)."""
 
 from __future__ import annotations
 

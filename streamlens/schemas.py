@@ -8,8 +8,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .params import (JSON_NUMBER, MATURITY_PATTERN, MAX_YEAR, MIN_YEAR, PLATFORM_PATTERN, TYPE_PATTERN,
-                     check_maturity, check_platform, check_type)
+from .params import (
+    JSON_NUMBER,
+    MATURITY_PATTERN,
+    MAX_YEAR,
+    MIN_YEAR,
+    PLATFORM_PATTERN,
+    TYPE_PATTERN,
+    check_maturity,
+    check_platform,
+    check_type,
+)
 
 
 def _example(**values) -> ConfigDict:

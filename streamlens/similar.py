@@ -66,7 +66,7 @@ class SimilarTitles:
     _by_id: dict[str, int] = field(default=None, init=False, repr=False)
 
     @classmethod
-    def from_bytes(cls, bundle: bytes) -> "SimilarTitles":
+    def from_bytes(cls, bundle: bytes) -> SimilarTitles:
         with np.load(io.BytesIO(bundle), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         groups = [k.removeprefix("neighbours_") for k in arrays if k.startswith("neighbours_")]

@@ -4,8 +4,8 @@ share one client setup (endpoint, retries, local credentials)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import boto3
 from botocore.config import Config
@@ -72,7 +72,7 @@ class ObjectStore:
         self.client = client or make_client()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, patience: Patience = ETL) -> "ObjectStore":
+    def from_settings(cls, settings: Settings | None = None, patience: Patience = ETL) -> ObjectStore:
         settings = settings or get_settings()
         return cls(settings.bucket, make_client(settings, patience))
 

@@ -32,7 +32,7 @@ class TitleIndex:
         self._by_id = {row[self._col["id"]]: k for k, row in enumerate(self.rows)}
 
     @classmethod
-    def from_bytes(cls, body: bytes) -> "TitleIndex":
+    def from_bytes(cls, body: bytes) -> TitleIndex:
         data = json.loads(body)
         return cls(data["fields"], data["rows"])
 

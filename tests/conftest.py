@@ -1,24 +1,25 @@
-"""Shared fixtures: the real data folder (skipped when absent) and a moto S3."""
+"""Shared fixtures: the real data folder (skipped when absent), generated data folders, releases built once per
+session, a moto S3 and the local run."""
 
 from __future__ import annotations
 
 import csv
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-
 import pytest
 
-from .aws import moto_bucket
+from etl_job.pipeline import EtlOptions
+from tests.aws import moto_bucket
+from tests.helpers import REPO, SMALL_TRAINING, free_port
+from tests.releases import Published, publish_once
 
 pytest_plugins = ["tests.ci_skips", "pytester"]
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STREAMLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -94,10 +95,16 @@ def full_data_dir(sample_data_dir, tmp_path_factory) -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="session")
+def full_release(full_data_dir) -> Published:
+    """The generated streaming and movies data, published with a small training grid (built once)."""
+    return publish_once(full_data_dir, EtlOptions(train_config=SMALL_TRAINING))
+
+
+@pytest.fixture(scope="session")
+def real_release(real_data_dir) -> Published:
+    """The real catalogs and movies files with generated ratings, published without training (built once)."""
+    return publish_once(real_data_dir, EtlOptions(train=False, sample_ratings=40_000, sample_users=800))
 
 
 @pytest.fixture(scope="session")
@@ -110,23 +117,22 @@ def site(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{free_port()}", "PORT": str(port),
            "STREAMLENS_DATA_DIR": str(data), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    log = open(data / "local-run.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "local_run"], cwd=tmp_path_factory.mktemp("run"),
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            assert server.poll() is None, (data / "local-run.log").read_text()[-3000:]
-            try:
-                if httpx.get(base + "catalog", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the local run did not start within 10 minutes"
-            time.sleep(1)
-        yield base, data
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    with open(data / "local-run.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "local_run"], cwd=tmp_path_factory.mktemp("run"),
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 600
+            while True:
+                assert server.poll() is None, (data / "local-run.log").read_text()[-3000:]
+                try:
+                    if httpx.get(base + "catalog", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the local run did not start within 10 minutes"
+                time.sleep(1)
+            yield base, data
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

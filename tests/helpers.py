@@ -1,8 +1,65 @@
-"""Data builders shared by test modules (no test module imports another)."""
+"""What several test modules share: Lambda event builders, `call`, small training configs, a free port and
+data builders (no test module imports another)."""
 
 from __future__ import annotations
 
+import json
+import socket
+from pathlib import Path
+
 import numpy as np
+
+from etl_job.training import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+SAVED = REPO / "tests" / "data"        # saved documents the tests compare with (openapi.json, training cards)
+
+SMALL_TRAINING = TrainConfig(grid={"n_factors": [10], "n_epochs": [15], "lr_all": [0.01], "reg_all": [0.05]},
+                             extra_candidates={}, cv=2, n_jobs=1, knn_sample=3_000)
+# Two grid points and one extra candidate: the smallest configuration that still has a model to choose.
+GRID_OF_TWO = TrainConfig(grid={"n_factors": [4, 8], "n_epochs": [10], "lr_all": [0.01], "reg_all": [0.05]},
+                          extra_candidates={"tuned": {"n_factors": 8, "n_epochs": 30, "reg_bi": 0.5}},
+                          cv=2, n_jobs=1, knn_sample=2_000)
+
+
+def v1_event(path: str, params: dict | None, resource: str | None = None, path_params: dict | None = None) -> dict:
+    params = {k: str(v) for k, v in (params or {}).items()}
+    return {"resource": resource or path, "path": path, "httpMethod": "GET",
+            "headers": {"Host": "abc.execute-api.us-east-1.amazonaws.com"},
+            "multiValueHeaders": {"Host": ["abc.execute-api.us-east-1.amazonaws.com"]},
+            "queryStringParameters": params or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in params.items()} or None,
+            "pathParameters": path_params, "stageVariables": None, "body": None, "isBase64Encoded": False,
+            "requestContext": {"resourcePath": resource or path, "httpMethod": "GET", "path": f"/prod{path}",
+                               "stage": "prod", "requestId": "req-1", "identity": {"sourceIp": "203.0.113.9"}}}
+
+
+def v2_event(path: str, params: dict | None) -> dict:
+    query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
+    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+            "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com"},
+            "queryStringParameters": {k: str(v) for k, v in (params or {}).items()} or None,
+            "requestContext": {"http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                                        "sourceIp": "203.0.113.9", "userAgent": "pytest"},
+                               "requestId": "req-2", "stage": "$default"},
+            "isBase64Encoded": False}
+
+
+def call(handler, path: str, params: dict | None):
+    """The same request three ways; all must agree. Returns (status, body)."""
+    first = handler(v1_event(path, params), None)
+    second = handler(v2_event(path, params), None)
+    direct = handler(dict(params or {}), None)
+    body = json.loads(first["body"])
+    assert first["statusCode"] == second["statusCode"]
+    assert json.loads(second["body"]) == body == direct
+    return first["statusCode"], body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def two_taste_ratings(seed: int, users: int, titles: int, per_user: int,

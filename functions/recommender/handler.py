@@ -10,8 +10,7 @@ from fastapi import Depends, Query
 from streamlens.config import get_settings
 from streamlens.errors import BadParameter
 from streamlens.layout import RECOMMENDER_BUNDLE, RECOMMENDER_MODEL
-from streamlens.params import (MaxMaturity, OptionalPlatform, TitleId, TitleType, UserId, UserIdPath, YearBound,
-                               how_many)
+from streamlens.params import MaxMaturity, OptionalPlatform, TitleId, TitleType, UserId, UserIdPath, YearBound, how_many
 from streamlens.query_function import QueryFunction
 from streamlens.recommend import Filters, Recommender
 from streamlens.schemas import Prediction, Recommendations, VisitorRatings

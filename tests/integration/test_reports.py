@@ -1,0 +1,208 @@
+"""The data reports: rendered by the ETL into the release, served by the reports
+function, every chart present, the numbers they quote recomputed here from the
+release's own parquet files, and each page opened in headless Chromium."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl_job.pipeline import EtlOptions, run_etl
+from etl_job.progress import Progress
+from etl_job.sources import DataSource
+from streamlens.combined_app import load_handler
+from streamlens.release import object_key, read_manifest
+from tests.aws import moto_bucket
+from tests.helpers import SMALL_TRAINING, v2_event
+
+STREAMING_CHARTS = {"titles_per_platform_and_type", "missing_values", "release_years", "durations",
+                    "duration_vs_year", "score_vs_count", "genre_overlap", "ratings_per_user_and_title",
+                    "score_distribution", "activity_over_time", "title_word_cloud"}
+MOVIES_CHARTS = {"release_years", "runtimes", "budget_vs_revenue", "vote_average_vs_count", "title_word_cloud"}
+RATINGS_CHARTS = {"ratings_per_user_and_title", "score_distribution", "activity_over_time"}
+RECOMMENDER_CHARTS = {"candidates", "learning_curve", "predicted_vs_actual", "top_n"}
+
+
+def _release(folder: Path, bucket: str):
+    with moto_bucket(bucket) as (settings, store):
+        summary = run_etl(DataSource(str(folder)), store, settings,
+                          EtlOptions(sample_ratings=20_000, sample_users=400, train_config=SMALL_TRAINING),
+                          Progress(io.StringIO()))
+        manifest = read_manifest(store, settings)
+        read = lambda name: store.get(object_key(manifest, name))                 # noqa: E731
+        handler = load_handler("reports").handler
+        served = {name: handler(v2_event(f"/reports/{name}", None), None)
+                  for name in ("data_streaming.html", "data_movies.html", "model.html")}
+        listing = json.loads(handler(v2_event("/reports", None), None)["body"])
+        missing = handler(v2_event("/reports/nope.html", None), None)
+        direct = {"page": handler({"name": "data_movies.html"}, None), "missing": handler({"name": "nope"}, None)}
+        yield {"summary": summary, "read": read, "served": served, "listing": listing, "missing": missing,
+               "direct": direct,
+               "titles": pd.read_parquet(io.BytesIO(read("data/titles.parquet"))),
+               "ratings": pd.read_parquet(io.BytesIO(read("data/ratings.parquet"))),
+               "movies": pd.read_parquet(io.BytesIO(read("data/movies.parquet"))),
+               "quality": json.loads(read("reports/quality.json"))}
+
+
+@pytest.fixture(scope="module")
+def generated(full_data_dir):
+    yield from _release(full_data_dir, "reports-generated")
+
+
+@pytest.fixture(scope="module")
+def real(real_data_dir):
+    yield from _release(real_data_dir, "reports-real")
+
+
+def charts(page: str) -> dict[str, str]:
+    """chart name -> its caption."""
+    return {name: html.unescape(caption) for name, caption in
+            re.findall(r'<figure data-chart="([^"]+)".*?<figcaption>(.*?)</figcaption>', page, flags=re.S)}
+
+
+def _check_streaming(release):
+    page = release["read"]("reports/data_streaming.html").decode()
+    found = charts(page)
+    assert set(found) == STREAMING_CHARTS
+    titles, ratings = release["titles"], release["ratings"]
+    sizes = titles["platform"].astype(str).value_counts()
+    assert f"{sizes.idxmax()} is the largest catalog ({sizes.max():,} titles)" in found["titles_per_platform_and_type"]
+    assert f"movies are {(titles['type'] == 'movie').mean():.0%} of all titles" in found["titles_per_platform_and_type"]
+    movies = titles[titles["duration_type"] == "min"]
+    longest = movies.sort_values("duration_int", ascending=False, kind="stable").iloc[0]
+    assert f"{int(longest['duration_int'])} min" in found["durations"]
+    per_user = ratings.groupby("userId").size()
+    assert f"the most active {per_user.max():,}" in found["ratings_per_user_and_title"]
+    assert f"the mean is {ratings['rating'].mean():.2f}" in found["score_distribution"]
+    assert f"{len(ratings):,} ratings from {ratings['userId'].nunique():,} users" in page
+    rejected = sum(n for kinds in release["quality"]["catalogs"]["rejects"].values() for n in kinds.values())
+    assert f"rejected: {rejected:,} rows" in page
+    key = titles["title"].str.lower().str.strip() + "|" + titles["release_year"].astype(str)
+    across = int((titles.assign(key=key).groupby("key")["platform"].nunique() > 1).sum())
+    assert re.search(rf"more than one platform</th>\s*<td>{across}</td>", page)
+
+
+def _check_movies(release, with_ratings: bool):
+    page = release["read"]("reports/data_movies.html").decode()
+    found = charts(page)
+    assert set(found) == MOVIES_CHARTS | (RATINGS_CHARTS if with_ratings else set())
+    movies = release["movies"]
+    years = movies["release_year"].value_counts()
+    assert f"most in {years.sort_index().idxmax()} ({years.max():,})" in found["release_years"]
+    money = movies[(movies["budget"] > 0) & (movies["revenue"] > 0)]
+    assert f"for the {len(money):,} movies with both" in found["budget_vs_revenue"]
+    runtime = movies["runtime"][movies["runtime"] > 0]
+    assert f"median {runtime.median():g} min" in found["runtimes"]
+
+
+def test_reports_of_a_generated_release(generated):
+    _check_streaming(generated)
+    _check_movies(generated, with_ratings=False)
+
+
+def test_reports_of_the_real_catalogs(real, shared_data):
+    _check_streaming(real)
+    _check_movies(real, with_ratings=True)
+    ratings = pd.read_csv(shared_data / "movies" / "ratings_small.csv")
+    links = pd.read_csv(shared_data / "movies" / "links.csv").dropna(subset=["tmdbId"])
+    used = ratings.merge(links, on="movieId")
+    used = used[used["tmdbId"].isin(real["movies"]["id"].astype(float))]
+    page = real["read"]("reports/data_movies.html").decode()
+    assert f"{len(used):,} ratings from {used['userId'].nunique():,} users" in page
+
+
+def _check_model_report(release, datasets: tuple[str, ...], similar: tuple[str, ...]):
+    page = release["read"]("reports/model.html").decode()
+    found = charts(page)
+    assert set(found) == ({f"{d}_{c}" for d in datasets for c in RECOMMENDER_CHARTS}
+                          | {f"similar_{c}_evaluation_chart" for c in similar})
+    cards = {"streaming": json.loads(release["read"]("models/recommender/model_card.json"))}
+    if "ratings_small" in datasets:
+        cards["ratings_small"] = json.loads(release["read"]("models/ratings_small/model_card.json"))
+    for name, card in cards.items():
+        chosen = card["candidates"][card["chosen"]["name"]]
+        assert f"scores {chosen['rmse']:.4f} (MAE {chosen['mae']:.4f})" in found[f"{name}_candidates"]
+        top = card["ranking"]["evaluation"]["all"]
+        assert (f"popularity {top['popularity']['precision']:.3f}" in found[f"{name}_top_n"]
+                and f"{top['ranking_model']['precision']:.3f}" in found[f"{name}_top_n"])
+        for result in card["grid_search"]["results"]:
+            assert f"<td>{result['rmse']:.4g}</td>" in page
+    similar_card = json.loads(release["read"]("models/similar/model_card.json"))
+    for catalog in similar:
+        share = similar_card[catalog]["evaluation"]["content"]["genres"]["share_any"]
+        assert f"shares a genre {share:.3f}" in found[f"similar_{catalog}_evaluation_chart"]
+    return cards
+
+
+def test_model_report_of_a_generated_release(generated):
+    _check_model_report(generated, ("streaming",), ("streaming", "movies"))
+    timings = generated["summary"]["timings"]
+    reports = {stage: seconds for stage, seconds in timings.items() if stage.endswith("report")}
+    assert set(reports) == {"streaming data report", "movies data report", "model report"}, "each page is timed"
+    assert generated["summary"]["report_seconds"] == pytest.approx(sum(reports.values()), abs=0.011)
+
+
+def test_model_report_of_the_real_data_includes_ratings_small(real, shared_data):
+    cards = _check_model_report(real, ("streaming", "ratings_small"), ("streaming", "movies"))
+    ratings = pd.read_csv(shared_data / "movies" / "ratings_small.csv")
+    reference = cards["ratings_small"]
+    assert (reference["rows"], reference["users"], reference["items"]) == \
+        (len(ratings), ratings["userId"].nunique(), ratings["movieId"].nunique())
+    assert reference["candidates"][reference["chosen"]["name"]]["rmse"] < 0.9, "published SVD results: ~0.87-0.90"
+
+
+def test_reports_are_listed_and_served(generated):
+    names = {r["name"] for r in generated["listing"]["reports"]}
+    assert {"data_streaming.html", "data_movies.html", "quality.json", "rejects_catalogs.csv"} <= names
+    for name, response in generated["served"].items():
+        assert response["statusCode"] == 200 and response["headers"]["content-type"].startswith("text/html")
+        assert response["body"].encode() == generated["read"](f"reports/{name}")
+    body = json.loads(generated["missing"]["body"])
+    assert generated["missing"]["statusCode"] == 404 and "data_movies.html" in body["error"]["valid_values"]
+
+
+def test_direct_invocation_returns_the_page(generated):
+    answer = generated["direct"]["page"]
+    assert answer["statusCode"] == 200 and answer["contentType"].startswith("text/html")
+    assert answer["body"].encode() == generated["read"]("reports/data_movies.html")
+    assert generated["direct"]["missing"]["error"]["status"] == 404
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_reports_render_in_headless_chromium_without_console_errors(generated, tmp_path):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            model_charts = {f"streaming_{c}" for c in RECOMMENDER_CHARTS} | {"similar_streaming_evaluation_chart",
+                                                                              "similar_movies_evaluation_chart"}
+            for name, expected in (("data_streaming.html", STREAMING_CHARTS), ("data_movies.html", MOVIES_CHARTS),
+                                   ("model.html", model_charts)):
+                path = tmp_path / name
+                path.write_bytes(generated["read"](f"reports/{name}"))
+                page = browser.new_page()
+                problems = []
+                page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+                        else problems.append(f"fetched {r.url}"))
+                page.goto(path.as_uri())
+                widths = page.evaluate("Array.from(document.querySelectorAll('figure img')).map(i => i.naturalWidth)")
+                assert len(widths) == len(expected) and min(widths) > 100, name
+                assert problems == [], name
+                page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+                page.close()
+        finally:
+            browser.close()
