@@ -1,6 +1,7 @@
 """The data reports: rendered by the ETL into the release, served by the reports
-function, every chart present, the numbers they quote recomputed here from the
-release's own parquet files, and each page opened in headless Chromium."""
+function with their content types (the cache refreshed when a new release goes live), every chart present, the
+numbers they quote recomputed here from the release's own parquet files, and each page opened in headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import io
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -28,22 +30,25 @@ STREAMING_CHARTS = {"titles_per_platform_and_type", "missing_values", "release_y
 MOVIES_CHARTS = {"release_years", "runtimes", "budget_vs_revenue", "vote_average_vs_count", "title_word_cloud"}
 RATINGS_CHARTS = {"ratings_per_user_and_title", "score_distribution", "activity_over_time"}
 RECOMMENDER_CHARTS = {"candidates", "learning_curve", "predicted_vs_actual", "top_n"}
+PAGES = ("data_streaming.html", "data_movies.html", "model.html")
 
 
 def _release(folder: Path, bucket: str):
     with moto_bucket(bucket) as (settings, store):
+        started = time.perf_counter()
         summary = run_etl(DataSource(str(folder)), store, settings,
                           EtlOptions(sample_ratings=20_000, sample_users=400, train_config=SMALL_TRAINING),
                           Progress(io.StringIO()))
+        wall = time.perf_counter() - started
         manifest = read_manifest(store, settings)
         read = lambda name: store.get(object_key(manifest, name))                 # noqa: E731
         handler = load_handler("reports").handler
         served = {name: handler(v2_event(f"/reports/{name}", None), None)
-                  for name in ("data_streaming.html", "data_movies.html", "model.html")}
+                  for name in (*PAGES, "quality.json", "rejects_catalogs.csv", "rejects_ratings.csv")}
         listing = json.loads(handler(v2_event("/reports", None), None)["body"])
         missing = handler(v2_event("/reports/nope.html", None), None)
         direct = {"page": handler({"name": "data_movies.html"}, None), "missing": handler({"name": "nope"}, None)}
-        yield {"summary": summary, "read": read, "served": served, "listing": listing, "missing": missing,
+        yield {"summary": summary, "wall": wall, "read": read, "served": served, "listing": listing, "missing": missing,
                "direct": direct,
                "titles": pd.read_parquet(io.BytesIO(read("data/titles.parquet"))),
                "ratings": pd.read_parquet(io.BytesIO(read("data/ratings.parquet"))),
@@ -147,6 +152,11 @@ def test_model_report_of_a_generated_release(generated):
     reports = {stage: seconds for stage, seconds in timings.items() if stage.endswith("report")}
     assert set(reports) == {"streaming data report", "movies data report", "model report"}, "each page is timed"
     assert generated["summary"]["report_seconds"] == pytest.approx(sum(reports.values()), abs=0.011)
+    assert min(reports.values()) > 0 and min(timings.values()) >= 0
+    rounding = 0.005 * len(timings)           # each stage's seconds are rounded to two decimals
+    assert sum(timings.values()) <= generated["summary"]["elapsed_seconds"] + rounding <= generated["wall"] + 0.01 \
+        + rounding, "the stages are parts of the run, timed once each"
+    assert generated["summary"]["report_seconds"] < sum(timings.values()) - timings["catalogs cleaned"]
 
 
 def test_model_report_of_the_real_data_includes_ratings_small(real, shared_data):
@@ -158,14 +168,49 @@ def test_model_report_of_the_real_data_includes_ratings_small(real, shared_data)
     assert reference["candidates"][reference["chosen"]["name"]]["rmse"] < 0.9, "published SVD results: ~0.87-0.90"
 
 
-def test_reports_are_listed_and_served(generated):
-    names = {r["name"] for r in generated["listing"]["reports"]}
-    assert {"data_streaming.html", "data_movies.html", "quality.json", "rejects_catalogs.csv"} <= names
+TYPES = {".html": "text/html", ".json": "application/json", ".csv": "text/csv"}
+
+
+def test_reports_are_listed_and_served_with_their_content_types(generated):
+    listed = {r["name"]: r["content_type"] for r in generated["listing"]["reports"]}
+    assert {*PAGES, "quality.json", "rejects_catalogs.csv", "rejects_ratings.csv"} <= set(listed)
     for name, response in generated["served"].items():
-        assert response["statusCode"] == 200 and response["headers"]["content-type"].startswith("text/html")
+        expected = TYPES[Path(name).suffix]
+        assert response["statusCode"] == 200 and response["headers"]["content-type"].startswith(expected), name
+        assert listed[name].startswith(expected), name
         assert response["body"].encode() == generated["read"](f"reports/{name}")
+    assert json.loads(generated["served"]["quality.json"]["body"]) == generated["quality"]
     body = json.loads(generated["missing"]["body"])
     assert generated["missing"]["statusCode"] == 404 and "data_movies.html" in body["error"]["valid_values"]
+
+
+def test_the_reports_served_follow_a_new_release(s3_env, sample_data_dir, full_data_dir, monkeypatch):
+    """The reports kept for a release are dropped when another goes live: once the manifest is checked again
+    (a TTL of 0: on every request) the function serves the new release's reports, not its kept copies."""
+    settings, store = s3_env
+    monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
+    handler = load_handler("reports").handler
+
+    def serve(name: str) -> dict:
+        return handler(v2_event(f"/reports/{name}", None), None)
+
+    def stored(name: str) -> bytes:
+        return store.get(object_key(read_manifest(store, settings), f"reports/{name}"))
+
+    first = run_etl(DataSource(str(sample_data_dir)), store, settings, EtlOptions(train=False), Progress(io.StringIO()))
+    before = {name: serve(name) for name in ("quality.json", "data_movies.html")}
+    assert before["quality.json"]["body"].encode() == stored("quality.json") and "movies" not in json.loads(
+        before["quality.json"]["body"])
+    assert before["data_movies.html"]["statusCode"] == 404, "the first release has no movies catalog"
+
+    second = run_etl(DataSource(str(full_data_dir)), store, settings, EtlOptions(train=False), Progress(io.StringIO()))
+    assert second["release_id"] != first["release_id"]
+    listing = json.loads(handler(v2_event("/reports", None), None)["body"])
+    assert listing["release_id"] == second["release_id"]
+    after = {name: serve(name) for name in before}
+    assert "movies" in json.loads(after["quality.json"]["body"])
+    for name, response in after.items():
+        assert response["statusCode"] == 200 and response["body"].encode() == stored(name), name
 
 
 def test_direct_invocation_returns_the_page(generated):
@@ -193,11 +238,12 @@ def test_reports_render_in_headless_chromium_without_console_errors(generated, t
                 path = tmp_path / name
                 path.write_bytes(generated["read"](f"reports/{name}"))
                 page = browser.new_page()
-                problems = []
-                page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-                page.on("pageerror", lambda e: problems.append(str(e)))
-                page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
-                        else problems.append(f"fetched {r.url}"))
+                problems: list[str] = []
+                page.on("console", lambda m, seen=problems: seen.append(m.text)
+                        if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda e, seen=problems: seen.append(str(e)))
+                page.on("request", lambda r, seen=problems: None if r.url.startswith(("file:", "data:"))
+                        else seen.append(f"fetched {r.url}"))
                 page.goto(path.as_uri())
                 widths = page.evaluate("Array.from(document.querySelectorAll('figure img')).map(i => i.naturalWidth)")
                 assert len(widths) == len(expected) and min(widths) > 100, name
