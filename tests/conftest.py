@@ -21,6 +21,15 @@ from tests.releases import Published, publish_once
 pytest_plugins = ["tests.ci_skips", "pytester"]
 
 SHARED_DATA = Path(os.environ.get("STREAMLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
+REAL_DATA_FIXTURES = {"shared_data", "ratings_small", "raw_rows", "real_data_dir", "real_release"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads the real exports, through any fixture, carries the `realdata` marker, so that
+    `pytest -m "not realdata"` runs everything else on a machine without them."""
+    for item in items:
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realdata)
 
 
 def _require(path: Path) -> Path:

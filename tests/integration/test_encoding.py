@@ -482,7 +482,8 @@ def test_the_cut_record_starts_after_the_last_line_break_outside_quotes_whatever
 
 def test_a_file_cut_inside_its_header_is_refused_naming_the_line_and_byte():
     data = b'show_id,type,"title\n'
-    with pytest.raises(InputError, match=r"ends inside its header.*opened on line 1, at byte offset 13, is never closed"):
+    with pytest.raises(InputError,
+                       match=r"ends inside its header.*opened on line 1, at byte offset 13, is never closed"):
         read_input_csv(data, "header.csv")
 
 

@@ -53,7 +53,7 @@ def test_killed_between_any_two_writes_leaves_the_previous_release_live(publishe
     for kill_at in range(1, writes + 1):
         count = {"n": 0}
 
-        def dying_put(key, body, content_type="application/octet-stream", kill_at=kill_at):
+        def dying_put(key, body, content_type="application/octet-stream", kill_at=kill_at, count=count):
             count["n"] += 1
             if count["n"] == kill_at:
                 raise Killed(f"killed before write {kill_at}: {key}")
@@ -74,9 +74,9 @@ def test_killed_between_any_two_writes_leaves_the_previous_release_live(publishe
 
 def test_a_second_run_while_one_holds_the_lock_fails_with_a_clear_message(published, sample_data_dir):
     settings, store, first = published
-    with etl_lock(store, settings) as holder:
-        with pytest.raises(EtlLocked, match=f"run {holder['run']}.*Wait for it to finish"):
-            _etl(sample_data_dir, settings, store)
+    with etl_lock(store, settings) as holder, \
+            pytest.raises(EtlLocked, match=f"run {holder['run']}.*Wait for it to finish"):
+        _etl(sample_data_dir, settings, store)
     assert_live_release_is_complete(store, settings, first["release_id"])
     assert _etl(sample_data_dir, settings, store)["release_id"] != first["release_id"], "free again afterwards"
 
@@ -140,7 +140,7 @@ def test_two_runs_started_together_publish_once(s3_env, sample_data_dir):
 
 
 def test_a_dead_runs_lock_is_taken_over_once_it_expires(published, sample_data_dir):
-    settings, store, first = published
+    settings, store, _first = published
     key = settings.prefix + LOCK_NAME
     store.put(key, json.dumps({"run": "dead", "host": "gone", "pid": 1, "acquired": 0, "expires": 1}).encode())
     second = _etl(sample_data_dir, settings, store)
@@ -169,7 +169,7 @@ def test_of_two_runs_taking_over_the_same_expired_lock_only_one_wins(s3_env, mon
     stale = store.get_with_etag(key)
     monkeypatch.setattr(store, "get_with_etag", lambda k: stale if k == key else ObjectStore.get_with_etag(store, k))
     with etl_lock(store, settings) as first:
-        with pytest.raises(EtlLocked, match="took over the expired lock .* first"), etl_lock(store, settings):
+        with pytest.raises(EtlLocked, match=r"took over the expired lock .* first"), etl_lock(store, settings):
             pass
         assert json.loads(ObjectStore.from_settings(settings).get(key))["run"] == first["run"]
 
@@ -200,7 +200,8 @@ def _cut_inside_a_row(path):
     (lambda f: [p.write_text("userId,rating,timestamp,movieId\n") for p in (f / "streaming/ratings").glob("*.csv")],
      "no valid ratings.*only a header"),
     (lambda f: [p.write_text("userId,rating,timestamp,movieId\n1,9.0,1600000000,ns1\n2,4,5,1600000000,ns2\n")
-                for p in (f / "streaming/ratings").glob("*.csv")], "no valid ratings: 6 rows read.*wrong_field_count.*bad_rating"),
+                for p in (f / "streaming/ratings").glob("*.csv")],
+     "no valid ratings: 6 rows read.*wrong_field_count.*bad_rating"),
 ])
 def test_bad_input_files_are_refused_or_quarantined_and_the_live_release_is_untouched(
         published, sample_data_dir, tmp_path, damage, expected):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -94,7 +95,8 @@ def test_get_score_count(handlers, raw_rows, scores, code, year, scored):
 def test_get_actor(handlers, raw_rows, code, year):
     params = {"platform": code} if year is None else {"platform": code, "year": year}
     status, body = call(handlers["get_actor"], "/actor", params)
-    assert status == 200 and body == {"platform": ref.PLATFORM[code], "year": year, **ref.top_actors(raw_rows, code, year)}
+    assert status == 200
+    assert body == {"platform": ref.PLATFORM[code], "year": year, **ref.top_actors(raw_rows, code, year)}
 
 
 @pytest.mark.parametrize("name, params, status, parameter", [
@@ -261,7 +263,7 @@ def test_openapi_platform_pattern_accepts_exactly_what_the_api_accepts():
                                                        for p in ops.get("get", {}).get("parameters", [])
                                                        if p["name"] == "platform")}
     assert all(d.startswith("a, d, h, n or amazon, disney, hulu, netflix, in any case") for d in descriptions)
-    handlers_source = "".join(open(f).read() for f in glob.glob("functions/*/handler.py"))
+    handlers_source = "".join(Path(f).read_text() for f in glob.glob("functions/*/handler.py"))
     assert "amazon, disney" not in handlers_source, "the platform parameter is declared once, in streamlens.params"
 
 
@@ -354,7 +356,8 @@ def test_movie_titles_match_whatever_the_apostrophe(shared_data):
         for typed in (title.replace("’", "'"), title.replace("’", "ʼ"), "\u200b" + title.lower()):
             answer = movie_queries.peliculas_duracion(durations, typed)
             assert [m["title"] for m in answer["movies"]] == [title] * len(answer["movies"]), typed
-            assert {m["id"] for m in answer["movies"]} == set(expected.loc[expected["title"] == title, "id"].astype(int))
+            same_title = expected.loc[expected["title"] == title, "id"].astype(int)
+            assert {m["id"] for m in answer["movies"]} == set(same_title)
 
 
 # --- A slow S3 call does not stall the local server (issue 13, functions under faults) -------------------------

@@ -45,7 +45,7 @@ def broken_rule(case) -> str | None:
 @pytest.fixture(scope="module")
 def release(full_release):
     """A full release (streaming with a trained model, movies) behind the app."""
-    with moto_bucket("fuzz-test") as (settings_, store):
+    with moto_bucket("fuzz-test") as (_, store):
         full_release.copy_into(store)
         index = ReleaseCache({"index": (slice_object_name("titles"), TitleIndex.from_bytes)}).get("index")
         yield [row[index.fields.index("id")] for row in index.rows]

@@ -123,7 +123,8 @@ def test_grant_patterns_match_as_iam_does():
     assert layout.grant_matches("releases/*/reports/*", "releases/2026-x/reports/rejects_netflix.csv")
     assert layout.grant_matches("releases/*/slices/get_actor/slice.json", "releases/r1/slices/get_actor/slice.json")
     assert not layout.grant_matches("releases/*/slices/get_actor/slice.json", "releases/r1/slices/get_actor/x.json")
-    assert not layout.grant_matches("releases/*/slices/get_actor/slice.json", "releases/r1/slices/get_actors/slice.json")
+    assert not layout.grant_matches("releases/*/slices/get_actor/slice.json",
+                                    "releases/r1/slices/get_actors/slice.json")
     assert not layout.grant_matches("manifest.json", "manifest.json.bak")
     assert layout.may_read("reports", "reports/model.html") and not layout.may_read("reports", "models/x.npz")
     assert layout.loaded_objects("reports") == () and layout.loaded_objects("recommender") == (
@@ -220,8 +221,8 @@ def test_the_factory_refuses_what_it_cannot_serve():
     async def b() -> dict:
         return {}
 
-    with pytest.raises(TypeError, match="@fn.direct"):
-        fn.handler                                          # two routes: where does a direct invocation go?
+    with pytest.raises(TypeError, match=r"@fn\.direct"):
+        _ = fn.handler                                        # two routes: where does a direct invocation go?
     assert fn.app.title == "streamlens: titles"
     with pytest.raises(RuntimeError, match="after the app"):
         fn.get("/c", summary="c")

@@ -187,7 +187,7 @@ def test_recommend_agrees_with_the_ranking(published):
     raw, titles = published["raw"], published["titles"]
     user = sample_users(raw)[1]
     top = handler()({"user_id": user, "n": 100, "platform": "d"})["items"]
-    for item in top[:: 9] + [top[-1]]:
+    for item in [*top[::9], top[-1]]:
         body = handler()({"user_id": user, "title_id": item["title_id"]})
         assert body["recommend"] is True and body["rank_on_platform"] == top.index(item) + 1
     shown = {i["title_id"] for i in top}

@@ -101,7 +101,7 @@ def test_prune_keeps_the_last_releases_and_rollback_restores_one(s3_env):
     abandoned.put("data/titles.parquet", b"partial")
 
     deleted = prune_releases(store, settings, now=base + timedelta(days=5))
-    assert sorted(deleted) == sorted(ids[:2] + [abandoned.release_id])
+    assert sorted(deleted) == sorted([*ids[:2], abandoned.release_id])
     assert [r["release_id"] for r in list_releases(store, settings)] == ids[2:]
 
     rollback(store, settings, ids[2])
@@ -131,7 +131,8 @@ def test_prune_keeps_a_run_in_progress_and_a_live_release_older_than_the_keep_wi
     assert deleted == [ids[1]], "only the complete release that is neither live nor among the newest 1"
     remaining = {r["release_id"]: r["complete"] for r in list_releases(store, settings)}
     assert remaining == {ids[0]: True, ids[2]: True, running.release_id: False}
-    assert prune_releases(store, settings, now=started + INCOMPLETE_GRACE + timedelta(minutes=1)) == [running.release_id]
+    later = started + INCOMPLETE_GRACE + timedelta(minutes=1)
+    assert prune_releases(store, settings, now=later) == [running.release_id]
 
 
 def test_release_ids_sort_by_time():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -197,8 +198,8 @@ def test_a_handler_picks_up_a_new_release_without_restart(s3_env, sample_data_di
     before = handler({"platform": "n"})["count"]
     smaller = tmp_path / "smaller"
     write_sample_catalogs(smaller / "streaming", titles_per_platform=120, seed=3)
-    run_etl(DataSource(str(smaller)), store, settings, EtlOptions(train=False, sample_ratings=5_000, sample_users=200,
-                                                                  accept_shrink=True), Progress())   # deliberately smaller
+    smaller_run = EtlOptions(train=False, sample_ratings=5_000, sample_users=200, accept_shrink=True)   # on purpose
+    run_etl(DataSource(str(smaller)), store, settings, smaller_run, Progress())
     after = handler({"platform": "n"})["count"]
     assert after != before and after < before
 
@@ -217,10 +218,8 @@ def frozen_s3():
 
     def accept():
         while not stop.is_set():
-            try:
+            with contextlib.suppress(OSError):
                 held.append(server.accept()[0])
-            except OSError:
-                pass
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()

@@ -28,7 +28,7 @@ def built(raw_rows):
 
 def test_count_platform(built, raw_rows):
     slices, _ = built
-    for code, rows in raw_rows.items():
+    for code, _rows in raw_rows.items():
         expected = ref.movie_count(raw_rows, code)
         assert slices["get_count_platform"]["answers"][BY_CODE[code].name] == expected
     assert slices["get_count_platform"]["answers"]["netflix"] == 6131

@@ -39,7 +39,8 @@ def test_rows_without_date_and_repeated_ids_are_rejected_and_counted(cleaned, ra
     repeated = meta["id"].duplicated().sum()
     assert report.rejects["movies"] == {"missing_release_date": no_date, "duplicate_id": repeated}
     assert len(movies) == len(meta) - no_date - repeated == report.rows_out["movies"]
-    assert set(report.rejected_rows()["id"]) == set(meta.loc[(meta["release_date"] == "") | meta["id"].duplicated(), "id"])
+    rejected = (meta["release_date"] == "") | meta["id"].duplicated()
+    assert set(report.rejected_rows()["id"]) == set(meta.loc[rejected, "id"])
 
 
 def test_nested_values_match_literal_eval(cleaned, raw):
@@ -53,7 +54,8 @@ def test_nested_values_match_literal_eval(cleaned, raw):
         assert list(got["countries"]) == literal_names(row["production_countries"])
         assert list(got["languages"]) == literal_names(row["spoken_languages"], "iso_639_1")
         collection = literal_names(row["belongs_to_collection"])
-        assert (got["collection"] if isinstance(got["collection"], str) else None) == (collection[0] if collection else None)
+        served = got["collection"] if isinstance(got["collection"], str) else None
+        assert served == (collection[0] if collection else None)
 
 
 def test_credits_give_main_cast_and_directors(cleaned, raw):
@@ -196,7 +198,8 @@ def test_numbers_that_are_not_finite_negative_or_not_an_amount_become_unknown_re
                 "9": {"revenue": "1.7e308"}, "10": {"revenue": "1.7e308"},      # one collection: the sum overflows
                 "11": {"budget": "1e-320", "revenue": "1e10"},                  # the return overflows
                 "12": {"budget": "1e13"}}
-    meta = pd.DataFrame([_row(runtime="90")] + [_row(**{"id": i, "runtime": "90", **v}) for i, v in doubtful.items()], dtype=str)
+    meta = pd.DataFrame([_row(runtime="90"), *(_row(**{"id": i, "runtime": "90", **v}) for i, v in doubtful.items())],
+                        dtype=str)
     crew = "[{'credit_id': 'x', 'department': 'Directing', 'gender': 2, 'id': 7, 'job': 'Director', 'name': 'Jo'}]"
     report = QualityReport("movies")
     movies = clean_movies(meta, _credits({"id": "11", "crew": crew}), report).set_index("id", drop=False)

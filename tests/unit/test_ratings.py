@@ -128,7 +128,7 @@ def test_the_rejects_csv_is_bounded_but_every_reject_is_counted(monkeypatch):
     monkeypatch.setattr("etl_job.quality.MAX_REJECT_ROWS", 50)
     rows = [f"{k},9.0,1600000000,as1" for k in range(1, 201)]
     report = QualityReport("ratings")
-    clean_ratings([read_ratings_csv(_csv(rows + ["500,4.0,1600000000,as1"]), "r.csv")], TITLES, report, now=NOW)
+    clean_ratings([read_ratings_csv(_csv([*rows, "500,4.0,1600000000,as1"]), "r.csv")], TITLES, report, now=NOW)
     assert report.total_rejected == 200 and report.rejects["ratings:amazon"]["bad_rating"] == 200
     assert len(report.rejected_rows()) == 50
     assert report.to_dict()["rejected_rows_in_csv"] == 50
@@ -200,7 +200,8 @@ def test_user_ids_are_integers_parsed_as_integers_and_range_checked():
     big = 2**53 + 1
     data = _csv(["inf,4.0,1600000000,as1", "1e30,4.0,1600000000,as1", "9223372036854775808,4.0,1600000000,as1",
                  "-3,4.0,1600000000,as1", "4.5,4.0,1600000000,as1", "\u0663,4.0,1600000000,as1",
-                 f"{big},4.0,1600000000,as1", f"{big + 1},3.0,1600000000,as1", "9223372036854775807,5.0,1600000000,ns1"])
+                 f"{big},4.0,1600000000,as1", f"{big + 1},3.0,1600000000,as1",
+                 "9223372036854775807,5.0,1600000000,ns1"])
     report = QualityReport("ratings")
     clean = clean_ratings([read_ratings_csv(data, "r.csv")], TITLES, report, now=NOW)
     assert sorted(clean["user"].tolist()) == [big, big + 1, 2**63 - 1], "no two ids merge, none is rounded"

@@ -58,7 +58,8 @@ def test_scores_for_user_match_single_estimates(fitted, ratings):
 def test_training_flow_reports_every_candidate_and_baseline(ratings):
     result = train_recommender(ratings, SMALL)
     card = result.card
-    assert {"svd_grid_best", "tuned", "baseline_only", "global_mean", "knn_with_means_user_pearson"} <= set(card["candidates"])
+    expected = {"svd_grid_best", "tuned", "baseline_only", "global_mean", "knn_with_means_user_pearson"}
+    assert expected <= set(card["candidates"])
     assert len(card["grid_search"]["results"]) == 2
     for scores in card["candidates"].values():
         assert 0 < scores["mae"] <= scores["rmse"] < 2.5
@@ -81,7 +82,7 @@ def test_diagnostics_learning_curve(ratings):
     card = train_recommender(ratings, SMALL).card
     diagnostics = card["diagnostics"]
     curve = diagnostics["learning_curve"]
-    train_rows = int(round(len(ratings) * (1 - SMALL.test_size)))
+    train_rows = round(len(ratings) * (1 - SMALL.test_size))
     assert [p["train_rows"] for p in curve] == [int(s * train_rows) for s in (0.1, 0.25, 0.5)] + [train_rows]
     assert curve[-1]["test_rmse"] == card["candidates"][card["chosen"]["name"]]["rmse"]
     assert curve[0]["test_rmse"] > curve[-1]["test_rmse"], "more data, lower held-out error"
