@@ -73,3 +73,47 @@ def two_taste_ratings(seed: int, users: int, titles: int, per_user: int,
     rating = np.clip(np.round((3.0 + 1.2 * np.where(taste, 1, -1) + rng.normal(0, noise, user.size)) * 2) / 2,
                      0.5, 5)
     return user, item, rating
+
+
+CATALOG_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%b-%y")
+
+
+def published_catalog_rows(raw_rows: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The raw catalog rows (per platform code, as the csv module reads them) that docs/etl.md's rejection rules
+    keep: a show_id (compared ignoring case and leading zeros, the first kept), a title, a known type, a year
+    from 1880 on, a readable duration (also when it sits in the rating column; an empty one is unknown), a TV
+    show not in minutes, a readable or empty date_added (the listed formats, stray spaces folded)."""
+    import re
+    from datetime import date, datetime
+
+    from tests.reference import duration, norm
+
+    def readable_date(text: str) -> bool:
+        text = " ".join(text.split())
+        for form in CATALOG_DATE_FORMATS:
+            try:
+                datetime.strptime(text, form)
+                return True
+            except ValueError:
+                pass
+        return text == ""
+
+    def acceptable(row: dict) -> bool:
+        year, unit = row["release_year"].strip(), duration(row)
+        return (bool(norm(row["title"])) and row["type"] in ("Movie", "TV Show")
+                and year.isdigit() and 1880 <= int(year) <= date.today().year
+                and not (unit is None and row["duration"].strip())
+                and not (row["type"] == "TV Show" and unit and unit[1] == "min")
+                and readable_date(row["date_added"]))
+
+    kept: dict[str, list[dict]] = {}
+    for code, rows in raw_rows.items():
+        seen: set[str] = set()
+        kept[code] = []
+        for row in rows:
+            show_id = row["show_id"].strip().lower()
+            key = re.sub(r"\d+", lambda m: str(int(m.group())), show_id)
+            if show_id and key not in seen and acceptable(row):
+                seen.add(key)
+                kept[code].append(row)
+    return kept

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import unicodedata
-from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -15,8 +13,8 @@ import pytest
 from streamlens.combined_app import load_handler
 from streamlens.release import object_key, read_manifest
 from tests.aws import moto_bucket
-from tests.helpers import call, v2_event
-from tests.reference import PLATFORM, duration, norm
+from tests.helpers import call, published_catalog_rows, v2_event
+from tests.reference import PLATFORM, duration
 
 
 def plain(text: str) -> str:
@@ -72,52 +70,12 @@ def test_details_carry_the_score_and_rating_count(release):
     assert status == 404 and body["error"]["parameter"] == "title_id"
 
 
-DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%b-%y")
-
-
-def readable_date(text: str) -> bool:
-    """Empty (unknown) or one of the formats docs/etl.md lists, stray spaces folded."""
-    text = " ".join(text.split())
-    for form in DATE_FORMATS:
-        try:
-            datetime.strptime(text, form)
-            return True
-        except ValueError:
-            pass
-    return text == ""
-
-
-def published(raw_rows) -> dict[str, list[dict]]:
-    """The raw rows docs/etl.md's rejection rules keep, per platform code: a show_id (compared ignoring case and
-    leading zeros, the first kept), a title, a known type, a year from 1880 on, a readable duration (also when it
-    sits in the rating column; an empty one is unknown), a TV show not in minutes, a readable date_added."""
-    kept = {}
-    for code, rows in raw_rows.items():
-        seen, kept[code] = set(), []
-        for row in rows:
-            show_id = row["show_id"].strip().lower()
-            key = re.sub(r"\d+", lambda m: str(int(m.group())), show_id)
-            if show_id and key not in seen and _acceptable(row):
-                seen.add(key)
-                kept[code].append(row)
-    return kept
-
-
-def _acceptable(row: dict) -> bool:
-    year, unit = row["release_year"].strip(), duration(row)
-    unreadable = unit is None and bool(row["duration"].strip())
-    return (bool(norm(row["title"])) and row["type"] in ("Movie", "TV Show")
-            and year.isdigit() and 1880 <= int(year) <= date.today().year
-            and not unreadable and not (row["type"] == "TV Show" and unit and unit[1] == "min")
-            and readable_date(row["date_added"]))
-
-
 def test_catalog_facts_come_from_the_raw_catalogs(release, raw_rows):
     handler, _ = release
     response = handler(v2_event("/catalog", None), None)
     body = json.loads(response["body"])
     assert response["statusCode"] == 200 and handler({"catalog": True}, None) == body
-    kept = published(raw_rows)
+    kept = published_catalog_rows(raw_rows)
     years = [int(row["release_year"]) for rows in kept.values() for row in rows]
     assert body["release_years"] == {"min": min(years), "max": max(years)}
     assert body["platforms"] == [{"code": code, "name": PLATFORM[code], "titles": len(rows)}
