@@ -19,8 +19,9 @@ from pathlib import Path
 import etl_job
 import streamlens
 from etl_job.__main__ import add_etl_flags, data_location, etl_options, publish, run_command
+from etl_job.catalog import InputError
 from etl_job.sources import DataSource
-from streamlens.config import get_settings
+from streamlens.config import LOCAL_S3_ENDPOINT, get_settings
 from streamlens.storage import ObjectStore
 
 from .app import serve
@@ -46,6 +47,9 @@ def put_release(args, settings, store: ObjectStore) -> None:
 def local_run(args) -> int:
     """Embedded S3, then a release, then the server; the embedded S3 stops with it."""
     settings = get_settings()
+    if settings.s3_endpoint is None:        # boto3's default: the AWS account's S3, which is no local run's
+        raise InputError(f"the local run keeps its releases in its embedded S3: STREAMLENS_S3_ENDPOINT names it "
+                         f"({LOCAL_S3_ENDPOINT} when unset) and must not be empty")
     server = start_local_s3(settings.s3_endpoint)
     print(f"embedded S3 at {settings.s3_endpoint} (bucket {settings.bucket})", file=sys.stderr)
     try:

@@ -10,6 +10,9 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+from etl_job.catalog import InputError
+from streamlens.config import LOCAL_S3_ENDPOINT
+
 
 def endpoint_is_up(endpoint: str, timeout: float = 0.3) -> bool:
     url = urlparse(endpoint)
@@ -27,9 +30,12 @@ def start_local_s3(endpoint: str):
     """
     from moto.server import ThreadedMotoServer
 
+    url = urlparse(endpoint)
+    if url.hostname is None or url.port is None:
+        raise InputError(f"the embedded S3's endpoint must name a host and a port ({LOCAL_S3_ENDPOINT} does), "
+                         f"not {endpoint!r}")
     if endpoint_is_up(endpoint):
         return None
-    url = urlparse(endpoint)
     server = ThreadedMotoServer(ip_address=url.hostname, port=url.port, verbose=False)
     server.start()
     return server
