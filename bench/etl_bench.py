@@ -76,7 +76,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ratings", type=int, default=11_000_000)
     parser.add_argument("--users", type=int, default=115_000)
-    parser.add_argument("--shared", default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    parser.add_argument("--shared",
+                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
     parser.add_argument("--skip-training-run", action="store_true")
     args = parser.parse_args()
     shared = Path(args.shared)
@@ -94,7 +95,8 @@ def main() -> int:
         time.sleep(2.0)
         baseline = measured([PY, "-c", READ_BASELINE, str(folder)], env)
         etl = measured([PY, "-m", "etl_job", "run", "--data-dir", str(folder), "--skip-training"], env)
-        full = None if args.skip_training_run else measured([PY, "-m", "etl_job", "run", "--data-dir", str(folder)], env)
+        full = (None if args.skip_training_run
+                else measured([PY, "-m", "etl_job", "run", "--data-dir", str(folder)], env))
         card = model_card(env) if full and full["exit_code"] == 0 else None
     finally:
         s3.terminate()
@@ -108,7 +110,8 @@ def main() -> int:
         "training": None if not card else {
             "train_seconds": card["train_seconds"], "final_fit_seconds": card["final_fit_seconds"],
             "grid_search_seconds": card["grid_search"]["seconds"], "chosen": card["chosen"],
-            "candidates": {k: {m: v.get(m) for m in ("rmse", "mae", "fit_seconds")} for k, v in card["candidates"].items()},
+            "candidates": {k: {m: v.get(m) for m in ("rmse", "mae", "fit_seconds")}
+                           for k, v in card["candidates"].items()},
             "ranking": {k: card["ranking"].get(k) for k in ("chosen", "train_seconds", "evaluation_seconds",
                                                              "final_fit_seconds", "titles_without_ratings")}
             | {"evaluation_all": card["ranking"]["evaluation"]["all"]},
@@ -126,10 +129,11 @@ def main() -> int:
     print(f"read baseline {baseline['seconds']} s / {baseline['peak_rss_mb']} MB; "
           f"ETL without training {etl['seconds']} s / {etl['peak_rss_mb']} MB (exit {etl['exit_code']})")
     if result["training"]:
-        ranking = result["training"]["ranking"]
-        print(f"training {result['training']['train_seconds']} s (final fit {result['training']['final_fit_seconds']} s); "
+        training = result["training"]
+        ranking = training["ranking"]
+        print(f"training {training['train_seconds']} s (final fit {training['final_fit_seconds']} s); "
               f"ranking model {ranking['train_seconds']} s (final fit {ranking['final_fit_seconds']} s); "
-              f"recommender objects {result['training']['recommender_objects_mb']} MB")
+              f"recommender objects {training['recommender_objects_mb']} MB")
     print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0 if etl["exit_code"] == 0 and (full is None or full["exit_code"] == 0) else 1
 
@@ -137,7 +141,8 @@ def main() -> int:
 def model_card(env: dict) -> dict:
     """The live release's recommender model card, with the sizes of the recommender function's objects."""
     code = ("import json; from streamlens.config import get_settings; from streamlens.storage import ObjectStore;"
-            "from streamlens.release import read_manifest, object_key; s=get_settings(); st=ObjectStore.from_settings(s);"
+            "from streamlens.release import read_manifest, object_key; s=get_settings();"
+            " st=ObjectStore.from_settings(s);"
             "m=read_manifest(st,s); card=json.loads(st.get(object_key(m,'models/recommender/model_card.json')));"
             "card['object_sizes_mb']={n: round(m['objects'][n]['size']/2**20, 1) for n in "
             "('models/recommender/model.npz', 'slices/recommender/bundle.npz')}; print(json.dumps(card))")

@@ -57,7 +57,7 @@ assert "error" not in body, body
 print(json.dumps({"import_s": t1 - t0, "first_request_s": t2 - t1, "total_s": t2 - t0}))
 """
 
-WARM = """
+WARM = f"EVENTS = {EVENTS}\n" + """
 import json, sys, time
 from streamlens.combined_app import load_handler
 sys.path.insert(0, sys.argv[3])
@@ -68,16 +68,16 @@ events = [http_event(path, params, *body) for path, params, *body in requests]
 for event in events:
     assert handler(event)["statusCode"] == 200
 samples = []
-for k in range(%d):
-    event = events[k %% len(events)]
+for k in range(EVENTS):
+    event = events[k % len(events)]
     t = time.perf_counter_ns()
     response = handler(event)
     samples.append(time.perf_counter_ns() - t)
     assert response["statusCode"] == 200
 print(json.dumps(samples))
-""" % EVENTS
+"""
 
-NAIVE = """
+NAIVE = f"EVENTS = {EVENTS}\n" + """
 import io, json, sys, time
 import pandas as pd
 from streamlens.config import get_settings
@@ -106,10 +106,10 @@ fn = {"get_max_duration": max_duration, "get_score_count": score_count, "get_cou
       "get_actor": actor}[sys.argv[1]]
 requests = json.loads(sys.argv[2])
 samples = []
-for k in range(%d):
-    t = time.perf_counter_ns(); fn(**requests[k %% len(requests)]); samples.append(time.perf_counter_ns() - t)
+for k in range(EVENTS):
+    t = time.perf_counter_ns(); fn(**requests[k % len(requests)]); samples.append(time.perf_counter_ns() - t)
 print(json.dumps({"cold_s": cold, "samples": samples}))
-""" % EVENTS
+"""
 
 NAIVE_TOP_N = """
 import json, sys, time
@@ -159,7 +159,8 @@ def main() -> int:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--cold-runs", type=int, default=5)
-    parser.add_argument("--shared", default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    parser.add_argument("--shared",
+                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
     args = parser.parse_args()
     shared = Path(args.shared)
     if not (shared / "streaming").is_dir():
@@ -189,11 +190,13 @@ def main() -> int:
             if name == "recommender":
                 naive = run(NAIVE_TOP_N, str(user), env=env)
                 entry["naive_python_loop_top10"] = percentiles(naive)
-                entry["ratio_naive_to_ours_p50"] = round(entry["naive_python_loop_top10"]["p50_ms"] / entry["warm"]["p50_ms"], 1)
+                entry["ratio_naive_to_ours_p50"] = round(
+                    entry["naive_python_loop_top10"]["p50_ms"] / entry["warm"]["p50_ms"], 1)
             else:
                 naive = run(NAIVE, name, json.dumps(params), env=env)
                 entry["naive_dataframe"] = {"cold_load_s": round(naive["cold_s"], 4), **percentiles(naive["samples"])}
-                entry["ratio_naive_to_ours_p50"] = round(entry["naive_dataframe"]["p50_ms"] / entry["warm"]["p50_ms"], 1)
+                entry["ratio_naive_to_ours_p50"] = round(
+                    entry["naive_dataframe"]["p50_ms"] / entry["warm"]["p50_ms"], 1)
             results[name] = entry
             print(name, json.dumps(entry), flush=True)
         for label, requests in recommender_variants(folder).items():
@@ -239,7 +242,8 @@ def recommender_variants(folder: Path) -> dict[str, list]:
 
 def object_sizes(env: dict) -> dict:
     code = ("import json; from streamlens.config import get_settings; from streamlens.storage import ObjectStore;"
-            "from streamlens.release import read_manifest; s=get_settings(); m=read_manifest(ObjectStore.from_settings(s), s);"
+            "from streamlens.release import read_manifest; s=get_settings();"
+            " m=read_manifest(ObjectStore.from_settings(s), s);"
             "print(json.dumps({n: round(m['objects'][n]['size']/2**20, 1) for n in "
             "('models/recommender/model.npz', 'slices/recommender/bundle.npz')}))")
     return json.loads(subprocess.run([PY, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,

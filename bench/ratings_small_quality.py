@@ -34,7 +34,8 @@ RESULTS = REPO / "bench" / "results" / "ratings_small_quality.json"
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    parser.add_argument("--data",
+                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
     parser.add_argument("--seed", type=int, default=2024, help="KFold shuffle seed (tuning used 0)")
     args = parser.parse_args()
     path = Path(args.data) / "movies" / "ratings_small.csv"

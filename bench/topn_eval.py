@@ -91,7 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generated", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--shared", default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    parser.add_argument("--shared",
+                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
     args = parser.parse_args()
     shared = Path(args.shared)
     out = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

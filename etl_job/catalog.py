@@ -141,12 +141,13 @@ def _repair_lists(frame: pd.DataFrame, platform: Platform, report: QualityReport
         people = column in ("cast", "director")
         raw = frame[column]
         items = raw.map(lambda v: [p.strip() for p in v.split(",")] if v else [])
-        tidy = items.map(lambda parts: ", ".join(p for p in parts if p and not (people and p.isdigit())))
+        tidy = items.map(lambda parts, people=people: ", ".join(p for p in parts if p and not (people and p.isdigit())))
         changed = raw != tidy
         if not changed.any():
             continue
-        placeholder = items.map(lambda parts: people and any(p.isdigit() for p in parts)) & changed
-        for kind, mask in ((f"{column}_placeholder_name", placeholder), (f"{column}_stray_commas", changed & ~placeholder)):
+        placeholder = items.map(lambda parts, people=people: people and any(p.isdigit() for p in parts)) & changed
+        for kind, mask in ((f"{column}_placeholder_name", placeholder),
+                           (f"{column}_stray_commas", changed & ~placeholder)):
             report.repaired(platform.name, kind, int(mask.sum()), [
                 {"show_id": s, "field": column, "before": b, "after": a or None}
                 for s, b, a in zip(frame.loc[mask, "show_id"], raw[mask], tidy[mask])

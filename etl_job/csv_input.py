@@ -54,7 +54,9 @@ class Unreadable(ValueError):
     """The file cannot be used at all; the message names it, and the line and byte when it is the encoding."""
 
 
-def _mark(exc: UnicodeDecodeError):
+def _mark(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):    # registered for decoding only
+        raise exc
     spans = _state.spans
     spans.append((_state.base + exc.start, _state.base + exc.end))
     return f"{_state.sentinel}{len(spans) - 1}{_state.sentinel}", exc.end

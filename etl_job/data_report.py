@@ -34,8 +34,8 @@ def top_names(frame: pd.DataFrame, column: str, by: str | None = None, n: int = 
     keys = [by] if by else []
     exploded = pd.DataFrame({"name": frame[column].map(_as_list).to_numpy(),
                              **{k: frame[k].astype(str).to_numpy() for k in keys}}).explode("name").dropna()
-    counts = exploded.groupby(keys + ["name"]).size().rename("titles").reset_index()
-    counts = counts.sort_values(keys + ["titles", "name"], ascending=[True] * len(keys) + [False, True])
+    counts = exploded.groupby([*keys, "name"]).size().rename("titles").reset_index()
+    counts = counts.sort_values([*keys, "titles", "name"], ascending=[True] * len(keys) + [False, True])
     return (counts.groupby(by).head(n) if by else counts.head(n)).reset_index(drop=True)
 
 

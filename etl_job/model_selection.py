@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from surprise import SVD, AlgoBase, BaselineOnly, KNNWithMeans, accuracy
+from surprise import SVD, AlgoBase, BaselineOnly, KNNWithMeans, Trainset, accuracy
 from surprise.model_selection import GridSearchCV, KFold, train_test_split
 
 from .svd import fit_svd, to_dataset, to_trainset
@@ -69,7 +69,7 @@ class Holdout:
     """The one split every candidate and baseline is scored on: the ratings it was drawn from (a sample above
     a size), their training part (a surprise Trainset) and their held-out part."""
     ratings: pd.DataFrame
-    trainset: object
+    trainset: Trainset
     testset: list
     test_size: float
 

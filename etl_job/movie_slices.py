@@ -10,8 +10,8 @@ import pandas as pd
 from streamlens.text import match_key
 
 
-def _group_by_names(movies: pd.DataFrame, column: str) -> dict[str, list[int]]:
-    """match key -> row positions of the movies listing that name (each movie once per name)."""
+def _group_by_names(movies: pd.DataFrame, column: str) -> dict[str, tuple[str, list[int]]]:
+    """match key -> (the name as first written, the row positions of the movies listing it, each once)."""
     groups: dict[str, list[int]] = defaultdict(list)
     display: dict[str, str] = {}
     for position, names in enumerate(movies[column]):
@@ -37,7 +37,8 @@ def build_movie_slices(movies: pd.DataFrame) -> dict[str, dict]:
     franchises = {k: {"name": name, "count": len(rows), "total_revenue": _money(revenue[rows].sum()),
                       "average_revenue": _money(revenue[rows].mean())}
                   for k, (name, rows) in _group_by_names(movies, "collection").items()}
-    countries = {k: {"name": name, "count": len(rows)} for k, (name, rows) in _group_by_names(movies, "countries").items()}
+    countries = {k: {"name": name, "count": len(rows)}
+                 for k, (name, rows) in _group_by_names(movies, "countries").items()}
     companies = {k: {"name": name, "count": len(rows), "revenue": _money(revenue[rows].sum())}
                  for k, (name, rows) in _group_by_names(movies, "companies").items()}
     directors = {}

@@ -47,7 +47,7 @@ _NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|nan|inf|infi
 
 
 MAX_ID_DIGITS = 18          # ids are int64: 19 digits can overflow, 20 always do
-_ID = re.compile(r"0*[0-9]{1,%d}" % MAX_ID_DIGITS)      # ASCII digits: int() also takes '١٢٣'
+_ID = re.compile(rf"0*[0-9]{{1,{MAX_ID_DIGITS}}}")      # ASCII digits: int() also takes '١٢٣'
 LITERAL_ERRORS = (ValueError, SyntaxError, TypeError, MemoryError, RecursionError)
 
 # TMDB's credits as Python writes them: a list of flat objects whose values are strings (no escape, no line
@@ -113,8 +113,9 @@ def directors(crew: str) -> list[str]:
         if len(found) == crew.count("'Director'"):
             return found
         objects = ast.literal_eval(crew)          # plain, but a Director's keys are in another order
-    found = [c.get("name") for c in objects if c.get("job") == "Director"]
-    if not all(isinstance(name, str) for name in found):
+    names = [c.get("name") for c in objects if c.get("job") == "Director"]
+    found = [name for name in names if isinstance(name, str)]
+    if len(found) != len(names):
         raise Unreadable("a director without a name")
     return found
 
@@ -253,7 +254,7 @@ def clean_movies(meta: pd.DataFrame, credits: pd.DataFrame | None, report: Quali
         "return": np.where(budget > 0, revenue / budget.where(budget > 0, 1.0), 0.0),
         "release_date": dates.dt.strftime("%Y-%m-%d"),
         "release_year": dates.dt.year.astype(np.int32),
-        "collection": good["belongs_to_collection"].map(lambda v: (field_values(v) or [None])[0]),
+        "collection": good["belongs_to_collection"].map(lambda v: next(iter(field_values(v)), None)),
         "genres": good["genres"].map(field_values),
         "companies": good["production_companies"].map(field_values),
         "countries": good["production_countries"].map(field_values),

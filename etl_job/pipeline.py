@@ -131,12 +131,15 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
     result = train_recommender(frame, config, progress=lambda stage, **kw: say(f"training: {stage}", **kw))
     del frame
     card = result.card
+    if result.model is None:
+        raise ValueError("a release's recommender needs the SVD's final fit (config.final_fit)")
     ranked = train_ranker(users, items, values, len(titles),
                           replace(config.ranking, threshold=config.recommend_threshold,
                                   svd_params=card["chosen"]["params"]),
                           tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
                           neighbours=neighbours.index, similarity=neighbours.score,
                           progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+    assert ranked.model is not None      # train_ranker's final fit is on by default
     card.update({"release_id": writer.release_id, "data": "streaming ratings", "ratings_origin": ratings_origin,
                  "ranking": ranked.card})
     writer.put(RECOMMENDER_MODEL, result.model.to_npz())

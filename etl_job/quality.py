@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class QualityReport:
     _kept_per_key: dict[str, int] = field(default_factory=dict, repr=False)
     _csv: tuple[bytes, int] | None = field(default=None, repr=False)
 
-    def repaired(self, group: str, kind: str, count: int, examples: list[dict[str, Any]] = ()) -> None:
+    def repaired(self, group: str, kind: str, count: int, examples: Sequence[dict[str, Any]] = ()) -> None:
         if count:
             self.repairs[group][kind] = self.repairs[group].get(kind, 0) + int(count)
             self._add_examples(f"repair:{kind}", group, examples)

@@ -90,6 +90,8 @@ def fill_from_content(model: RankingModel, rated: np.ndarray, neighbours: np.nda
     cold = np.flatnonzero(~rated)
     filled = 0
     if neighbours is not None and cold.size:
+        if similarity is None:
+            raise ValueError("content neighbours need their similarity")
         index = neighbours[cold]
         weight = np.where((index >= 0) & rated[np.maximum(index, 0)], similarity[cold].astype(np.float32), 0.0)
         total = weight.sum(axis=1)
@@ -160,7 +162,9 @@ def recommend_rule_precision(split: Split, model: RankingModel, svd: FactorModel
     order = np.argsort(users, kind="stable")
     starts = np.searchsorted(users[order], chosen)
     stops = np.searchsorted(users[order], chosen, side="right")
-    flagged, flagged_svd, liked = [], [], []
+    flagged_pairs: list[bool] = []
+    flagged_svd_pairs: list[bool] = []
+    liked_pairs: list[bool] = []
     for u, a, b in zip(chosen, starts, stops):
         rated = items[order][a:b]
         scores = model.scores(rated, ratings[order][a:b])
@@ -168,10 +172,10 @@ def recommend_rule_precision(split: Split, model: RankingModel, svd: FactorModel
         mine = t_users == u
         for item, rating in zip(t_items[mine], t_ratings[mine]):
             peers = scores if groups is None else scores[groups == groups[item]]
-            flagged.append(int((peers > scores[item]).sum()) < top_k)
-            flagged_svd.append(svd.estimate(int(u), int(item)) >= threshold)
-            liked.append(rating >= threshold)
-    flagged, flagged_svd, liked = map(np.asarray, (flagged, flagged_svd, liked))
+            flagged_pairs.append(int((peers > scores[item]).sum()) < top_k)
+            flagged_svd_pairs.append(svd.estimate(int(u), int(item)) >= threshold)
+            liked_pairs.append(rating >= threshold)
+    flagged, flagged_svd, liked = map(np.asarray, (flagged_pairs, flagged_svd_pairs, liked_pairs))
     share = lambda mask: round(float(liked[mask].mean()), 4) if mask.any() else None   # noqa: E731
     return {"pairs": len(liked), "base_rate": round(float(liked.mean()), 4),
             "rule": f"in the user's top {top_k} on the title's platform by the ranking model",
@@ -199,7 +203,7 @@ def new_titles_effect(split: Split, params: dict, config: RankConfig, neighbours
         candidates = np.sort(rng.choice(candidates, config.eval_max_users, replace=False))
     order = np.argsort(users, kind="stable")
     starts, stops = np.searchsorted(users[order], candidates), np.searchsorted(users[order], candidates, "right")
-    found = {10: [], 100: []}
+    found: dict[int, list[float]] = {10: [], 100: []}
     for u, a, b in zip(candidates, starts, stops):
         rated_items = items[order][a:b]
         targets = split.items[liked_new & (split.users == u)]
@@ -256,7 +260,7 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
     if config.svd_params:
         scorers["svd_as_served"], svd = _svd_scorer(split, config.svd_params, config.seed)
     scorers["random"] = random_scorer(n_items, config.seed)
-    allowed = {"all": None}
+    allowed: dict[str, np.ndarray | None] = {"all": None}
     if groups is not None:
         allowed.update({str(g): groups == g for g in np.unique(groups)})
     card["evaluation"] = evaluate_topn(split, scorers, config.k, config.threshold, allowed, tie_key,

@@ -93,7 +93,7 @@ def generate_ratings(
 
     log_weights = np.log(popularity)[:, None] + 0.9 * affinity      # items x tastes
     heavy = activity > HEAVY_USER_RATINGS
-    parts = [_sample_without_replacement(u, activity[u], log_weights[:, taste_of_user[u]], n_items, rng)
+    parts = [_sample_without_replacement(int(u), activity[u], log_weights[:, taste_of_user[u]], n_items, rng)
              for u in np.flatnonzero(heavy)]
     light = np.where(heavy, 0, activity)
     keys = np.empty(0, dtype=np.int64)
@@ -129,7 +129,7 @@ def generate_ratings(
     timestamp = first[users] + (rng.random(users.size) ** 2 * span).astype(np.int64)
 
     movie_ids = titles["id"].to_numpy(dtype=object)[items]
-    n_unknown = int(round(users.size * unknown_fraction))
+    n_unknown = round(users.size * unknown_fraction)
     if n_unknown:
         rows = rng.choice(users.size, n_unknown, replace=False)
         movie_ids[rows] = [f"x{k}" for k in rng.integers(1, 10**6, n_unknown)]
@@ -175,7 +175,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 def _sample_platform(code: str, n_titles: int, rng: np.random.Generator) -> list[dict[str, str]]:
-    people = [f"{f} {l}" for f in _FIRST for l in _LAST]
+    people = [f"{first} {last}" for first in _FIRST for last in _LAST]
     star_pool = people[: max(12, n_titles // 6)]
     rows = []
     for k in range(1, n_titles + 1):

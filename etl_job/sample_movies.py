@@ -58,7 +58,7 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
     zipf /= zipf[-1]
     for k in range(n):
         movie_id = str(100 + k)
-        budget = int(rng.choice([0, 0, rng.integers(1, 300) * 1_000_000]))
+        budget = int(rng.choice([0, 0, int(rng.integers(1, 300)) * 1_000_000]))
         revenue = int(budget * rng.uniform(0, 5)) if budget and rng.random() < 0.7 else 0
         genres = [{"id": int(10 + g), "name": _GENRES[g]}
                   for g in rng.choice(len(_GENRES), rng.integers(1, 4), replace=False)]

@@ -42,7 +42,7 @@ def _label_sets(values: pd.Series) -> list[frozenset]:
     return [frozenset(name_list(v)) for v in values]
 
 
-def share_metrics(neighbours: np.ndarray, labels: list[frozenset], n: int) -> dict[str, float]:
+def share_metrics(neighbours: np.ndarray, labels: list[frozenset], n: int) -> dict[str, float | None]:
     """Over titles with labels: mean share of their top-n that share at least one label, and mean Jaccard."""
     shares, jaccards = [], []
     for k, mine in enumerate(labels):
@@ -59,7 +59,7 @@ def share_metrics(neighbours: np.ndarray, labels: list[frozenset], n: int) -> di
             "mean_jaccard": round(float(np.mean(jaccards)), 4) if jaccards else None, "titles": len(shares)}
 
 
-def collection_share(neighbours: np.ndarray, collections: pd.Series, n: int) -> dict[str, float]:
+def collection_share(neighbours: np.ndarray, collections: pd.Series, n: int) -> dict[str, float | None]:
     """Over movies whose collection has another movie in the catalog: mean share of the top-n in it."""
     codes = pd.factorize(collections.fillna(""))[0]
     sizes = np.bincount(codes)
@@ -71,7 +71,7 @@ def collection_share(neighbours: np.ndarray, collections: pd.Series, n: int) -> 
     return {"share": round(float(same.sum(axis=1).mean() / n), 4), "movies": len(eligible)}
 
 
-def rating_agreement(neighbours: np.ndarray, ratings: pd.DataFrame, n: int) -> dict[str, float]:
+def rating_agreement(neighbours: np.ndarray, ratings: pd.DataFrame, n: int) -> dict[str, float | None]:
     """ratings: user, item (catalog position), rating. Over every (user, movie rated >= HIGH_RATING,
     neighbour of that movie) triple: how often the user rated the neighbour, and rated it highly."""
     users = pd.factorize(ratings["user"])[0]

@@ -203,7 +203,8 @@ def nearest_neighbours(matrix: sparse.csr_matrix, k: int = MAX_NEIGHBOURS, works
         for name, cols in columns.items():
             index, score = _top_k(scores if len(cols) == n else scores[:, cols], wide)
             index = np.where(index >= 0, cols[np.maximum(index, 0)], -1).astype(np.int32)
-            found[name] = _first_of_each_work(index, score, works, k) if copies else (index, score)
+            found[name] = (_first_of_each_work(index, score, works, k) if copies and works is not None
+                           else (index, score))
         return found
 
     # numpy and scipy release the GIL in the heavy steps, so chunks run in parallel threads

@@ -21,7 +21,8 @@ from streamlens.platforms import PLATFORMS
 def max_duration_slice(titles: pd.DataFrame) -> dict:
     """For every combination of (platform | any, year | any, duration type): the longest title."""
     timed = titles.dropna(subset=["duration_int", "duration_type"])
-    timed = timed.assign(duration_int=timed["duration_int"].astype(int), duration_type=timed["duration_type"].astype(str),
+    timed = timed.assign(duration_int=timed["duration_int"].astype(int),
+                         duration_type=timed["duration_type"].astype(str),
                          platform=timed["platform"].astype(str))
     ranked = timed.sort_values(["duration_int", "title", "id"], ascending=[False, True, True])
     answers: dict[str, list] = {}
@@ -76,7 +77,8 @@ def actor_slice(titles: pd.DataFrame) -> dict:
         if top:
             answers[slice_key(platform, ANY)] = top
     without_cast = sorted(p.name for p in PLATFORMS
-                          if p.name in set(titles["platform"]) and titles.loc[titles["platform"] == p.name, "cast"].isna().all())
+                          if p.name in set(titles["platform"])
+                          and titles.loc[titles["platform"] == p.name, "cast"].isna().all())
     empty = sorted(p.name for p in PLATFORMS if p.name not in set(titles["platform"]))
     return {"answers": answers, "platforms_without_cast": without_cast, "platforms_without_titles": empty}
 

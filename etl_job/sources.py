@@ -29,8 +29,8 @@ class DataSource:
         self.checksums: dict[str, dict] = {}
         if location.startswith("s3://"):
             bucket, self._prefix = split_s3_url(location)
-            self._store = ObjectStore(bucket, client or make_client())
-            self._root = None
+            self._store: ObjectStore | None = ObjectStore(bucket, client or make_client())
+            self._root: Path | None = None
         else:
             self._root = Path(location)
             self._store = None
@@ -42,11 +42,16 @@ class DataSource:
             prefix = f"{self._prefix}{folder}/"
             return sorted(o.key[len(self._prefix):] for o in self._store.list(prefix)
                           if "/" not in o.key[len(prefix):])
+        assert self._root is not None       # a source is an S3 prefix or a folder
         path = self._root / folder
         return sorted(f"{folder}/{p.name}" for p in path.iterdir() if p.is_file()) if path.is_dir() else []
 
     def read(self, relative: str) -> bytes:
-        data = self._store.get(f"{self._prefix}{relative}") if self._store else (self._root / relative).read_bytes()
+        if self._store:
+            data = self._store.get(f"{self._prefix}{relative}")
+        else:
+            assert self._root is not None
+            data = (self._root / relative).read_bytes()
         self.checksums[relative] = {"sha256": sha256(data), "size": len(data)}
         return data
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,8 +86,9 @@ def evaluate_topn(split: Split, scorers: dict[str, Scorer], k: int, threshold: f
         candidates = np.sort(np.random.default_rng(seed).choice(candidates, max_users, replace=False))
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     out: dict[str, dict] = {}
-    per_filter = {name: {s: {"precision": [], "recall": [], "ndcg": [], "hit": [], "seen": set()} for s in scorers}
-                  for name in allowed}
+    per_filter: dict[str, dict[str, dict[str, Any]]] = {
+        name: {s: {"precision": [], "recall": [], "ndcg": [], "hit": [], "seen": set()} for s in scorers}
+        for name in allowed}
     for u in candidates:
         items = train_items[train_indptr[u]:train_indptr[u + 1]]
         ratings = train_ratings[train_indptr[u]:train_indptr[u + 1]]

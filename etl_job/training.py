@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # catalog where most titles have few ratings.
 TUNED_SVD = dict(n_factors=200, n_epochs=100, lr_bu=0.00215, lr_bi=0.0015, lr_pu=0.0171, lr_qi=0.0025,
                  reg_bu=0.0362, reg_bi=2.9672, reg_pu=0.0658, reg_qi=0.06285, init_std_dev=0.01)
-DEFAULT_GRID = {
+DEFAULT_GRID: dict[str, list] = {
     "n_factors": [50, 100],
     "n_epochs": [20, 40],
     "lr_all": [0.005, 0.01],

@@ -211,13 +211,15 @@ class DataApi(Construct):
         NagSuppressions.add_resource_suppressions_by_path(stack, f"{self.api.node.path}/CloudWatchRole/Resource", [
             {"id": "AwsSolutions-IAM4", "reason": "API Gateway's account-level logging role needs the AWS managed "
                                                    "AmazonAPIGatewayPushToCloudWatchLogs policy.",
-             "applies_to": ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]},
+             "applies_to": ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                            "AmazonAPIGatewayPushToCloudWatchLogs"]},
         ])
         for fn in self.functions.values():
             NagSuppressions.add_resource_suppressions(fn, [
                 {"id": "AwsSolutions-L1", "reason": "Python 3.12 is the runtime the code, the layers and the tests "
                                                      "target; moving runtime is a deliberate change."},
             ])
+            assert fn.role is not None      # each function is given its own role (_function)
             NagSuppressions.add_resource_suppressions(fn.role, [
                 {"id": "AwsSolutions-IAM5", "reason": "Release ids are created by each ETL run, so a function's "
                                                        "read grant names its own slice prefix under releases/*; "

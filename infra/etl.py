@@ -76,6 +76,7 @@ class Etl(Construct):
         )
         NagSuppressions.add_resource_suppressions(role, [
             {"id": "AwsSolutions-IAM5", "reason": "Release ids are created at run time, so the ETL's grants name "
-                                                   "the raw/ and releases/ prefixes; log streams live in its own group.",
+                                                   "the raw/ and releases/ prefixes; log streams live in its own "
+                                                   "group.",
              "applies_to": [{"regex": "/^Resource::(<.*>|arn:.*)(/raw/\\*|/releases/\\*|:\\*)$/g"}]},
         ], apply_to_children=True)

@@ -68,7 +68,7 @@ def layer_requirements(path: Path = REQUIREMENTS) -> dict[str, list[str]]:
     versions: dict[str, list[str]] = {}
     for name, version, _ in read_pins(path):
         versions.setdefault(name, []).append(version)
-    out = {}
+    out: dict[str, list[str]] = {}
     for layer, packages in LAYER_PACKAGES.items():
         out[layer] = []
         for package in packages:

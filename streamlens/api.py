@@ -92,7 +92,7 @@ def _docs_page(app: FastAPI, root_path: str) -> HTMLResponse:
         swagger_css_url=f"{root_path}/docs?asset=swagger-ui.css",
         swagger_favicon_url="data:image/png;base64," + base64.b64encode(_swagger_file("favicon.png")).decode(),
         swagger_ui_parameters={"validatorUrl": None})        # no badge fetched from the online validator
-    html = page.body.decode()
+    html = bytes(page.body).decode()
     inline = [hashlib.sha256(s.encode()).digest() for s in re.findall(r"<script>(.*?)</script>", html, re.S)]
     scripts = " ".join(f"'sha256-{base64.b64encode(h).decode()}'" for h in inline)
     # and the browser refuses anything else: scripts, styles and fetches from this origin only

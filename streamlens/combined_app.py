@@ -22,6 +22,8 @@ def load_handler(name: str, functions_dir: Path = FUNCTIONS_DIR) -> ModuleType:
     """Import functions/<name>/handler.py (each Lambda's code root holds one handler.py)."""
     module_name = f"streamlens_function_{name}"
     spec = importlib.util.spec_from_file_location(module_name, functions_dir / name / "handler.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {functions_dir / name / 'handler.py'}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

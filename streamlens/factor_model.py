@@ -25,9 +25,9 @@ class FactorModel:
     user_factors: np.ndarray      # n_users x k
     item_factors: np.ndarray      # n_items x k
     rating_scale: tuple[float, float] = (0.5, 5.0)
-    _user_index: dict = field(default=None, init=False, repr=False)
-    _item_index: dict = field(default=None, init=False, repr=False)
-    _item_factors64: np.ndarray = field(default=None, init=False, repr=False)
+    _user_index: dict | None = field(default=None, init=False, repr=False)
+    _item_index: dict | None = field(default=None, init=False, repr=False)
+    _item_factors64: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def user_index(self) -> dict:
@@ -81,10 +81,11 @@ class FactorModel:
     @classmethod
     def from_npz(cls, data: bytes) -> FactorModel:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            low, high = (float(x) for x in npz["rating_scale"])
             return cls(
                 global_mean=float(npz["global_mean"]),
                 user_ids=npz["user_ids"], item_ids=npz["item_ids"],
                 user_bias=npz["user_bias"], item_bias=npz["item_bias"],
                 user_factors=npz["user_factors"], item_factors=npz["item_factors"],
-                rating_scale=tuple(float(x) for x in npz["rating_scale"]),
+                rating_scale=(low, high),
             )

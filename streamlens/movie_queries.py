@@ -50,7 +50,8 @@ def _movies(count: int) -> str:
 
 def peliculas_idioma(data: dict, idioma: str) -> dict[str, Any]:
     key, count = _lookup(data, "idioma", idioma, "original language code (e.g. en)")
-    return {"idioma": key, "count": count, "message": f"{_movies(count)} {'fue estrenada' if count == 1 else 'fueron estrenadas'} en idioma {key}"}
+    released = "fue estrenada" if count == 1 else "fueron estrenadas"
+    return {"idioma": key, "count": count, "message": f"{_movies(count)} {released} en idioma {key}"}
 
 
 def peliculas_duracion(data: dict, pelicula: str, year: int | None = None) -> dict[str, Any]:
@@ -79,7 +80,8 @@ def franquicia(data: dict, franquicia: str) -> dict[str, Any]:
 
 def peliculas_pais(data: dict, pais: str) -> dict[str, Any]:
     _, c = _lookup(data, "pais", pais, "production country")
-    return {**c, "message": f"Se {'produjo' if c['count'] == 1 else 'produjeron'} {_movies(c['count'])} en el país {c['name']}"}
+    produced = "produjo" if c["count"] == 1 else "produjeron"
+    return {**c, "message": f"Se {produced} {_movies(c['count'])} en el país {c['name']}"}
 
 
 def productoras_exitosas(data: dict, productora: str) -> dict[str, Any]:

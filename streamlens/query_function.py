@@ -33,6 +33,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterable
+from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any, get_args, get_origin
 
@@ -49,7 +50,7 @@ Endpoint = Callable[..., Any]
 
 
 class QueryFunction:
-    def __init__(self, name: str, *, tags: list[str] | None = None, errors: Iterable[int] = (), note: str = "",
+    def __init__(self, name: str, *, tags: list[str | Enum] | None = None, errors: Iterable[int] = (), note: str = "",
                  parse: Parser = json.loads, build: Callable[[dict[str, Any]], Any] | None = None,
                  keep_reads: int = 0, app: FastAPI | None = None) -> None:
         """name: the function's folder and its entry in layout.READS; errors: statuses all its routes may

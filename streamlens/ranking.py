@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class RankingModel:
             return np.zeros(self.n_items)
         return self.fold_in(items, ratings).scores()
 
-    def to_arrays(self) -> dict[str, np.ndarray]:
+    def to_arrays(self) -> dict[str, Any]:
         return {"rank_item_factors": self.item_factors.astype(np.float32),
                 "rank_regularization": np.float64(self.regularization), "rank_alpha": np.float64(self.alpha)}
 

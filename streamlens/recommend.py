@@ -112,7 +112,7 @@ class Recommender:
     scores: np.ndarray
     counts: np.ndarray
     cold_start_min_ratings: int
-    _position: dict = field(default=None, init=False, repr=False)
+    _position: dict | None = field(default=None, init=False, repr=False)
     _masks: dict = field(default_factory=dict, init=False, repr=False)
     _cold: np.ndarray = field(init=False, repr=False)
 
@@ -219,7 +219,7 @@ class Recommender:
     def _ranked(self, user: FoldedUser, n: int, filters: Filters) -> list[dict]:
         scores = user.scores()
         best = top_positions(scores, n, user.items, self.allowed(filters), self.catalog_ids)
-        because = user.because(best) if len(best) else []
+        because: np.ndarray | list[int] = user.because(best) if len(best) else []
         return [{**self.describe(int(i)), "score": round(float(scores[i]), 4),
                  "because_you_rated": self.describe(int(user.items[j]))} for i, j in zip(best, because)]
 

@@ -141,6 +141,7 @@ def rollback(store: ObjectStore, settings: Settings, release_id: str) -> dict[st
         body = store.get(f"{settings.releases_prefix}{release_id}/{MANIFEST}")
     except ObjectNotFound as exc:
         known = [r["release_id"] for r in list_releases(store, settings) if r["complete"]]
-        raise ReleaseNotFound(f"no complete release {release_id!r}; complete releases: {', '.join(known) or 'none'}") from exc
+        raise ReleaseNotFound(f"no complete release {release_id!r}; "
+                              f"complete releases: {', '.join(known) or 'none'}") from exc
     store.put(settings.manifest_key, body, "application/json")
     return json.loads(body)

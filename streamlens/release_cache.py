@@ -122,7 +122,8 @@ class ReleaseCache:
 
     async def current_async(self) -> Loaded:
         """current() for a coroutine: S3 work in a worker thread."""
-        return self._fresh() or await anyio.to_thread.run_sync(self.current)
+        loaded = self._fresh()
+        return loaded if loaded is not None else await anyio.to_thread.run_sync(self.current)
 
     async def get_async(self, name: str) -> Any:
         return (await self.current_async()).objects[name]
@@ -145,6 +146,7 @@ class ReleaseCache:
             with self._lock:
                 if self._loaded is None or self._clock() - self._checked_at >= ttl:
                     self._refresh()
+        assert self._loaded is not None     # _refresh loads a release or raises
         return self._loaded
 
     def _refresh(self) -> None:

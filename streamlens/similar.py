@@ -39,9 +39,10 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
 def build_similar_bundle(ids: np.ndarray, titles: np.ndarray, years: np.ndarray, popularity: np.ndarray,
                          neighbours: dict[str, Any], platforms: np.ndarray | None = None) -> bytes:
     """neighbours: group name -> etl_job.similar_titles.Neighbours."""
-    arrays = {"ids": _pack(ids), "titles": _pack(titles), "keys": _pack([match_key(t) for t in titles]),
-              "years": np.asarray(years, dtype=np.int32),
-              "popularity": np.nan_to_num(np.asarray(popularity, dtype=np.float64))}
+    arrays: dict[str, Any] = {"ids": _pack(ids), "titles": _pack(titles),
+                              "keys": _pack([match_key(t) for t in titles]),
+                              "years": np.asarray(years, dtype=np.int32),
+                              "popularity": np.nan_to_num(np.asarray(popularity, dtype=np.float64))}
     if platforms is not None:
         arrays["platforms"] = np.asarray(platforms).astype(str)
     for group, found in neighbours.items():
@@ -61,9 +62,9 @@ class SimilarTitles:
     neighbours: dict[str, np.ndarray]
     scores: dict[str, np.ndarray]
     platforms: np.ndarray | None = None
-    _by_key: dict[str, list[int]] = field(default=None, init=False, repr=False)
-    _names: dict[str, str] = field(default=None, init=False, repr=False)      # match key -> display title
-    _by_id: dict[str, int] = field(default=None, init=False, repr=False)
+    _by_key: dict[str, list[int]] | None = field(default=None, init=False, repr=False)
+    _names: dict[str, str] = field(default_factory=dict, init=False, repr=False)   # match key -> display title
+    _by_id: dict[str, int] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_bytes(cls, bundle: bytes) -> SimilarTitles:
@@ -101,7 +102,7 @@ class SimilarTitles:
             raise NotFound(f"unknown {parameter} {title_id!r}", parameter=parameter)
         return k
 
-    def find(self, title: str, year: int | None = None, parameter: str = "title") -> tuple[int, list[int]]:
+    def find(self, title: str | None, year: int | None = None, parameter: str = "title") -> tuple[int, list[int]]:
         """(the entry the title means, the other entries with that title), most popular first."""
         check_year(year)
         key = match_key(title or "")
@@ -124,7 +125,7 @@ class SimilarTitles:
     def similar(self, k: int, n: int, group: str = "all") -> list[dict[str, Any]]:
         if not 1 <= n <= MAX_N:
             raise BadParameter("n", f"n must be between 1 and {MAX_N}", f"1..{MAX_N}")
-        found = []
+        found: list[dict[str, Any]] = []
         if group not in self.neighbours:    # a platform with no titles in this release: nothing is like it
             return found
         for position, score in zip(self.neighbours[group][k][:n].tolist(), self.scores[group][k][:n].tolist()):
@@ -153,6 +154,7 @@ def similar_titles(catalog: SimilarTitles, title: str | None = None, title_id: s
         raise BadParameter("title", "give exactly one of title and title_id",
                            "title (a title's text) or title_id (e.g. 'ns1')")
     check_year(year)
+    others: list[int]
     if title_id is not None:
         if year is not None:
             raise BadParameter("year", "year narrows a title given as text; title_id already names one entry",

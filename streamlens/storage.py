@@ -3,6 +3,7 @@ share one client setup (endpoint, retries, local credentials)."""
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ class ObjectStore:
                 return
             raise
 
-    def list_dirs(self, prefix: str) -> list[str]:
+    def list_dirs(self, prefix: str) -> builtins.list[str]:
         """Immediate 'sub-folders' of prefix, as full prefixes ending in '/'."""
         paginator = self.client.get_paginator("list_objects_v2")
         found: list[str] = []

@@ -21,7 +21,7 @@ fn = QueryFunction("recomendacion", tags=["movies catalog"], parse=similar.Simil
 async def recomendacion(
     movies: Annotated[similar.SimilarTitles, fn.data],
     titulo: MovieTitle,
-    n: how_many(similar.MAX_N, similar.DEFAULT_N) = similar.DEFAULT_N,
+    n: Annotated[int, *how_many(similar.MAX_N, similar.DEFAULT_N)] = similar.DEFAULT_N,
     year: Annotated[OptionalYear, Query(description="release year, to pick among movies sharing the title")] = None,
 ) -> dict:
     return similar.recomendacion(movies, titulo, n=n, year=year)

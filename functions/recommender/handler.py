@@ -18,7 +18,8 @@ from streamlens.schemas import Prediction, Recommendations, VisitorRatings
 fn = QueryFunction("recommender", tags=["recommender"], parse=bytes,      # built once per release
                    build=lambda arrays: Recommender.from_bytes(arrays[RECOMMENDER_MODEL], arrays[RECOMMENDER_BUNDLE]))
 Live = Annotated[Recommender, fn.data]
-TOP_N = {"response_model": Recommendations, "response_model_exclude_none": True}     # the two rankings' answer
+# the two rankings' answer
+TOP_N: dict[str, Any] = {"response_model": Recommendations, "response_model_exclude_none": True}
 
 
 @fn.get("/recommend", response_model=Prediction, errors=(404,), summary="Should this user watch this title?",
@@ -41,8 +42,8 @@ async def filters(platform: OptionalPlatform = None, type: TitleType = None, max
                     "the rated title that contributed most (`because_you_rated`); optionally only one platform, "
                     "one type, up to a maturity family, within release years. Ties: title id A-Z. An unknown "
                     "user gets the best-scored titles with enough ratings, flagged `cold_start: true`.")
-async def recommendations(recommender: Live, user_id: UserIdPath, n: how_many(100, 10) = 10,
-                          chosen: Filters = Depends(filters)) -> dict:
+async def recommendations(recommender: Live, user_id: UserIdPath, n: Annotated[int, *how_many(100, 10)] = 10, *,
+                          chosen: Annotated[Filters, Depends(filters)]) -> dict:
     return recommender.top_n(user_id, n, chosen)
 
 

@@ -24,7 +24,7 @@ async def similar_titles(
     title: Annotated[OptionalText, Query(description="title text (or give title_id)",
                                          examples=["the queen's gambit"])] = None,
     title_id: OptionalTitleId = None,
-    n: how_many(similar.MAX_N, similar.DEFAULT_N) = similar.DEFAULT_N,
+    n: Annotated[int, *how_many(similar.MAX_N, similar.DEFAULT_N)] = similar.DEFAULT_N,
     platform: OptionalPlatform = None,
     year: Annotated[OptionalYear, Query(description="release year, to pick among entries sharing the title (not "
                                                     "with title_id)")] = None,

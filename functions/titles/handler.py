@@ -23,7 +23,8 @@ Index = Annotated[TitleIndex, fn.data]
                     "first within each. For autocomplete.")
 async def search_titles(index: Index, q: Annotated[Text, Query(description="some letters of a title",
                                                                examples=["queen"])],
-                        limit: how_many(MAX_LIMIT, 10) = 10, platform: OptionalPlatform = None) -> dict:
+                        limit: Annotated[int, *how_many(MAX_LIMIT, 10)] = 10,
+                        platform: OptionalPlatform = None) -> dict:
     return index.search(q, limit, platform)
 
 
