@@ -127,7 +127,9 @@ class DataApi(Construct):
                 for route in routes:
                     self.api.root.resource_for_path(route).add_method(
                         method, integration, api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
-        CfnOutput(self, "ApiUrl", value=self.api.url, description="base URL of the API (stage included)")
+        self.api.node.try_remove_child("Endpoint")     # RestApi's own output, with a generated name: ApiUrl instead
+        CfnOutput(self, "ApiUrl", value=self.api.url,
+                  description="base URL of the API (stage included)").override_logical_id("ApiUrl")
         if api_keys:
             self._usage_plan(stage)
         if waf:
@@ -178,6 +180,10 @@ class DataApi(Construct):
                 actions=["s3:GetObject"],
                 resources=[bucket.arn_for_objects(MANIFEST),
                            *(bucket.arn_for_objects(f"{RELEASES}*/{pattern}") for pattern in spec.reads)]))
+            # Without s3:ListBucket S3 answers a missing key with 403 AccessDenied, so before the first ETL run
+            # a function would report a permission problem instead of "no release is published yet" (503). A
+            # prefix condition cannot narrow it (a GetObject carries no s3:prefix); listing names reads nothing.
+            role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         code_root = REPO / (spec.code_root or f"functions/{spec.name}")
         return _lambda.Function(
             self, spec.name,

@@ -14,12 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration, Size
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as _lambda
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
@@ -38,6 +41,9 @@ class Etl(Construct):
                  keep_releases: int = 3) -> None:
         super().__init__(scope, construct_id)
         self.log_group = log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.failed_runs = sqs.Queue(self, "FailedRuns", queue_name=f"streamlens-{stage}-etl-failed-runs",
+                                     retention_period=Duration.days(14), enforce_ssl=True,
+                                     encryption=sqs.QueueEncryption.SQS_MANAGED)
         role = function_role(self, "Role", log_group,
                              "streamlens ETL: reads raw/, writes releases/, the manifest, its run lock and refusals")
         role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects("raw/*")]))
@@ -53,12 +59,18 @@ class Etl(Construct):
             self, "Function",
             function_name=f"streamlens-{stage}-etl",
             code=_lambda.DockerImageCode.from_image_asset(str(REPO), file="infra/etl.Dockerfile",
-                                                          exclude=IMAGE_EXCLUDES),
+                                                          exclude=IMAGE_EXCLUDES,
+                                                          platform=ecr_assets.Platform.LINUX_AMD64),
             architecture=_lambda.Architecture.X86_64,
             memory_size=8192,
             ephemeral_storage_size=Size.gibibytes(2),
             timeout=Duration.minutes(15),
-            reserved_concurrent_executions=1,      # one run at a time
+            # One run at a time is the S3 lock's job (etl_job/lock.py): a reserved concurrency of 1 fails to
+            # deploy on accounts whose concurrency quota is 10. A failed run is not retried: the ETL's S3
+            # client already retries what is transient, and what fails after that (an input refused, a code
+            # fault) fails again at the same cost; it goes to the failed-runs queue, and the next upload runs.
+            retry_attempts=0,
+            on_failure=destinations.SqsDestination(self.failed_runs),
             role=role,
             log_group=log_group,
             logging_format=_lambda.LoggingFormat.JSON,
@@ -74,6 +86,10 @@ class Etl(Construct):
                 detail={"bucket": {"name": [bucket.bucket_name]}, "object": {"key": [READY_MARKER]}}),
             targets=[targets.LambdaFunction(self.function, retry_attempts=0)],
         )
+        NagSuppressions.add_resource_suppressions(self.failed_runs, [
+            {"id": "AwsSolutions-SQS3", "reason": "This queue is itself where failed ETL runs go (the Lambda's "
+                                                   "on-failure destination); nothing consumes it to fail again."},
+        ])
         NagSuppressions.add_resource_suppressions(role, [
             {"id": "AwsSolutions-IAM5", "reason": "Release ids are created at run time, so the ETL's grants name "
                                                    "the raw/ and releases/ prefixes; log streams live in its own "

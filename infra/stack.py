@@ -24,6 +24,8 @@ class StreamlensStack(Stack):
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "EtlFunction", value=self.etl.function.function_name)
         CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)
+        CfnOutput(self, "EtlFailedRuns", value=self.etl.failed_runs.queue_url,
+                  description="SQS queue receiving the ETL runs that failed")
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):
                 NagSuppressions.add_resource_suppressions(child, [{

@@ -43,7 +43,7 @@ class WebUi(Construct):
             distribution_paths=["/*"],
         )
         CfnOutput(self, "WebUrl", value=f"https://{self.distribution.distribution_domain_name}/",
-                  description="the web interface")
+                  description="the web interface").override_logical_id("WebUrl")
         self._suppress()
 
     def _suppress(self) -> None:

@@ -60,6 +60,18 @@ def _default_endpoint() -> str | None:
     return None if os.environ.get("AWS_EXECUTION_ENV") else LOCAL_S3_ENDPOINT
 
 
+def _bucket() -> str:
+    """The local default only outside AWS: a function or ETL run deployed without its bucket setting would
+    otherwise look for the local bucket and fail later with a misleading S3 error."""
+    bucket = _env("STREAMLENS_BUCKET")
+    if bucket:
+        return bucket
+    if os.environ.get("AWS_EXECUTION_ENV"):
+        raise RuntimeError("STREAMLENS_BUCKET is not set: inside AWS it must name the releases bucket (the stack "
+                           "sets it on every function); the local default streamlens-local applies only outside AWS")
+    return "streamlens-local"
+
+
 def get_settings() -> Settings:
     """Read the environment now, so tests and long-lived processes see changes."""
     endpoint = _env("STREAMLENS_S3_ENDPOINT")
@@ -67,7 +79,7 @@ def get_settings() -> Settings:
         endpoint = _default_endpoint()
     prefix = (_env("STREAMLENS_PREFIX", "") or "").strip("/")
     return Settings(
-        bucket=_env("STREAMLENS_BUCKET", "streamlens-local") or "streamlens-local",
+        bucket=_bucket(),
         s3_endpoint=endpoint or None,
         region=_env("AWS_REGION") or _env("AWS_DEFAULT_REGION") or "us-east-1",
         prefix=f"{prefix}/" if prefix else "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from streamlens.combined_app import load_handler
 from streamlens.config import LOCAL_S3_ENDPOINT, get_settings
 
 VARS = ("STREAMLENS_S3_ENDPOINT", "STREAMLENS_BUCKET", "STREAMLENS_PREFIX", "STREAMLENS_KEEP_RELEASES",
@@ -26,7 +27,20 @@ def test_local_defaults(clean_env):
 
 def test_inside_aws_the_endpoint_is_the_real_s3(clean_env):
     clean_env.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.12")
-    assert get_settings().s3_endpoint is None
+    clean_env.setenv("STREAMLENS_BUCKET", "streamlens-prod-123456789012-eu-west-1")
+    settings = get_settings()
+    assert settings.s3_endpoint is None and settings.bucket == "streamlens-prod-123456789012-eu-west-1"
+
+
+@pytest.mark.parametrize("bucket", [None, ""])
+def test_inside_aws_a_missing_bucket_fails_at_cold_start_never_the_local_default(clean_env, bucket):
+    clean_env.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.12")
+    if bucket is not None:
+        clean_env.setenv("STREAMLENS_BUCKET", bucket)
+    with pytest.raises(RuntimeError, match="STREAMLENS_BUCKET is not set"):
+        get_settings()
+    with pytest.raises(RuntimeError, match="STREAMLENS_BUCKET is not set"):
+        load_handler("get_actor")               # the module builds its Lambda entry at import: the cold start
 
 
 def test_prefix_and_overrides(clean_env):
