@@ -4,6 +4,9 @@ once, in requirements.txt or a file it includes, so the Lambdas run what the tes
 from __future__ import annotations
 
 import importlib.util
+import py_compile
+import subprocess
+import sys
 
 import pytest
 
@@ -46,3 +49,54 @@ def test_the_layers_build_refuses_a_package_pinned_twice_or_not_at_all(build, tm
     top.write_text("-r etl.txt\nfastapi==1.0 ; python_version >= '3.11'\nmangum==0.2\nfastapi_offline==1.7.7\n")
     assert build.layer_requirements(top) == {"api": ["fastapi==1.0", "mangum==0.2", "fastapi-offline==1.7.7"],
                                              "numpy": ["numpy==2.0.0"]}
+
+
+@pytest.fixture(scope="module")
+def built_layers(build):
+    """The layers as `make layers` builds them (built here if missing or without bytecode, as conftest does)."""
+    if not build.built():
+        for name, requirements in build.LAYERS.items():
+            build.build_layer(name, requirements)
+        build.build_shared_layer()
+    return build
+
+
+PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
+
+
+@pytest.mark.parametrize("layer, package", [("api", "fastapi"), ("api", "pydantic"), ("api", "starlette"),
+                                            ("api", "mangum"), ("numpy", "numpy"), ("streamlens", "streamlens")])
+def test_the_layers_ship_unchecked_hash_bytecode_for_python_312(built_layers, layer, package):
+    """/opt is read-only in Lambda: without these every cold start compiles FastAPI and pydantic again."""
+    pycache = built_layers.layer_path(layer) / "python" / package / "__pycache__"
+    pycs = sorted(pycache.glob("*.cpython-312.pyc"))
+    assert pycache / "__init__.cpython-312.pyc" in pycs
+    for pyc in pycs:
+        header = pyc.read_bytes()[:16]
+        assert header[:4] == PYTHON_312_MAGIC, f"{pyc.name}: not Python 3.12's magic number"
+        assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc.name}: not an unchecked-hash pyc"
+
+
+def test_every_source_of_every_layer_has_its_bytecode_and_the_size_check_passes(built_layers):
+    for name in [*built_layers.LAYERS, built_layers.SHARED_LAYER]:
+        sources, compiled = built_layers.bytecode_status(built_layers.layer_path(name) / "python")
+        assert sources and compiled == sources, f"layer {name}: {compiled} of {sources} sources compiled"
+    result = subprocess.run([sys.executable, str(REPO / "layers" / "build.py"), "--check"], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OVER THE LIMIT" not in result.stdout
+    assert result.stdout.count("bytecode complete") == len(built_layers.LAYERS) + 1, result.stdout
+
+
+def test_bytecode_status_counts_only_unchecked_hash_pycs_of_the_tag(build, tmp_path):
+    """A timestamp pyc is stale once the zip changes the sources' mtimes; a checked-hash one costs a hash per
+    import. Neither counts."""
+    tag = sys.implementation.cache_tag
+    for name, mode in (("unchecked", py_compile.PycInvalidationMode.UNCHECKED_HASH),
+                       ("checked", py_compile.PycInvalidationMode.CHECKED_HASH),
+                       ("timestamp", py_compile.PycInvalidationMode.TIMESTAMP)):
+        (tmp_path / f"{name}.py").write_text("x = 1\n")
+        py_compile.compile(str(tmp_path / f"{name}.py"), invalidation_mode=mode)
+    (tmp_path / "none.py").write_text("x = 1\n")
+    assert build.bytecode_status(tmp_path, tag) == (4, 1)
+    assert build.bytecode_status(tmp_path, "cpython-399") == (4, 0)
