@@ -27,9 +27,9 @@ from constructs import Construct
 from streamlens.layout import MANIFEST, READS, RELEASES
 
 from .common import function_role, streamlens_environment
+from .layer_assets import layer_code
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = REPO / "layers" / "build"
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class DataApi(Construct):
         super().__init__(scope, construct_id)
         self.layers = {
             name: _lambda.LayerVersion(
-                self, f"{name.capitalize()}Layer", code=_lambda.Code.from_asset(str(LAYERS / name)),
+                self, f"{name.capitalize()}Layer", code=layer_code(name),
                 compatible_runtimes=[_lambda.Runtime.PYTHON_3_12],
                 compatible_architectures=[_lambda.Architecture.X86_64],
                 description=f"streamlens {name} layer (layers/build.py)")
