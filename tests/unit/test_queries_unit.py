@@ -200,6 +200,29 @@ def test_suggestions_show_each_kind_of_answer_by_its_display_name():
     assert sorted(languages.pop("_names")) == ["en", "es"], "the names are built once per slice and kept in it"
 
 
+QUERIES = [(peliculas_idioma, "idioma", "original language code (e.g. en)"),
+           (peliculas_duracion, "pelicula", "movie title"), (franquicia, "franquicia", "collection"),
+           (peliculas_pais, "pais", "production country"), (productoras_exitosas, "productora", "production company"),
+           (get_director, "nombre_director", "director")]
+
+
+@pytest.mark.parametrize("query, parameter, what", QUERIES, ids=lambda v: getattr(v, "__name__", None))
+def test_each_query_names_its_parameter_and_what_it_looks_up(query, parameter, what):
+    empty = bad(query, {"answers": {}}, " ")
+    assert empty.message == f"{parameter} must not be empty"
+    assert empty.details == {"parameter": parameter, "valid_values": f"a {what}"}
+    unknown = missing(query, {"answers": {}}, "Zq")
+    assert unknown.message == f"no {what} matches 'Zq'"
+    assert unknown.details == {"parameter": parameter, "suggestions": []}
+
+
+def test_the_display_names_are_built_once_per_slice():
+    data = {"answers": {"pixar": {"name": "Pixar", "count": 1, "revenue": 1.0}}}
+    assert missing(productoras_exitosas, data, "pixa").details["suggestions"] == ["Pixar"]
+    data["_names"]["pixar"] = "Pixar (kept)"
+    assert missing(productoras_exitosas, data, "pixa").details["suggestions"] == ["Pixar (kept)"]
+
+
 def test_several_suggestions_are_joined_by_commas_closest_first():
     data = {"answers": {"pixar animations": {"name": "Pixar Animations"},
                         "pixar animation": {"name": "Pixar Animation"}}}
@@ -207,7 +230,7 @@ def test_several_suggestions_are_joined_by_commas_closest_first():
         "no production company matches 'pixar animatio'; closest: Pixar Animation, Pixar Animations")
 
 
-MOVIES = {"answers": {"toy story": [["Toy Story", 81.0, 1995, 862], ["Toy Story", None, 2010, 9],
+MOVIES = {"answers": {"toy story": [["Toy Story", 81.0, 1995, 862], ["Toy story", None, 2010, 9],
                                     ["TOY STORY", 95.5, 2010, 10]]}}
 
 
@@ -215,9 +238,9 @@ def test_peliculas_duracion_lists_every_movie_of_the_title_or_of_that_year():
     answer = peliculas_duracion(MOVIES, "toy STORY")
     assert answer["pelicula"] == "toy STORY"
     assert answer["movies"] == [{"title": "Toy Story", "runtime": 81.0, "release_year": 1995, "id": 862},
-                                {"title": "Toy Story", "runtime": None, "release_year": 2010, "id": 9},
+                                {"title": "Toy story", "runtime": None, "release_year": 2010, "id": 9},
                                 {"title": "TOY STORY", "runtime": 95.5, "release_year": 2010, "id": 10}]
-    assert answer["message"] == ("Toy Story. Duración: 81 minutos. Año: 1995 | Toy Story. Duración: desconocida. "
+    assert answer["message"] == ("Toy Story. Duración: 81 minutos. Año: 1995 | Toy story. Duración: desconocida. "
                                  "Año: 2010 | TOY STORY. Duración: 95.5 minutos. Año: 2010")
     in_1995 = peliculas_duracion(MOVIES, "Toy Story", 1995)
     assert [m["id"] for m in in_1995["movies"]] == [862]

@@ -4,6 +4,8 @@ numpy and Python from the formulas the modules' docstrings state."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -49,12 +51,12 @@ def best(scores, ids, n, excluded=(), allowed=None) -> list[int]:
 # -- FactorModel -----------------------------------------------------------------------------------------------
 
 MU = 3.0
-USERS = np.array([7, 8, 9])
-ITEMS = np.array(["as1", "ns1", "ns2", "ns3", "hs1", "as2"])         # the SVD's own order, not the catalog's
-USER_BIAS = np.array([0.5, -0.25, 0.0])
+USERS = np.array([7, 9, 8])                                          # the SVD's own orders, not sorted ones
+ITEMS = np.array(["as1", "ns1", "ns2", "ns3", "hs1", "as2"])         # nor the catalog's
+USER_BIAS = np.array([0.5, 0.3, -0.25])
 ITEM_BIAS = np.array([0.1, 0.2, -0.3, 0.0, 0.4, -0.5])
-P = np.array([[1.0, 0.5], [-1.0, 2.0], [0.0, 0.0]])
-Q = np.array([[0.2, 0.1], [1.5, 1.0], [0.3, -0.2], [-2.0, -2.0], [0.5, 0.5], [4.0, 4.0]], dtype=np.float32)
+P = np.array([[1.0, 0.5], [0.7131, -0.4573], [-1.0, 2.0]])
+Q = np.array([[0.2, 0.1], [1.5, 1.0], [0.3, -0.2], [-3.0, -3.0], [0.5, 0.5], [4.0, 4.0]], dtype=np.float32)
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def test_estimate_leaves_out_what_is_unknown(svd):
 
 def test_estimate_clips_to_the_rating_scale(svd):
     assert svd.estimate(7, "as2") == 5.0                       # 3 + 0.5 - 0.5 + 6: far above the scale
-    assert svd.estimate(7, "ns3") == 0.5                       # 3 + 0.5 + 0 - 3: below it
+    assert svd.estimate(7, "ns3") == 0.5                       # 3 + 0.5 + 0 - 4.5: below it
     narrow = FactorModel(MU, USERS, ITEMS, USER_BIAS, ITEM_BIAS, P, Q, rating_scale=(1.0, 4.0))
     assert narrow.estimate(7, "as2") == 4.0 and narrow.estimate(7, "ns3") == 1.0
     assert narrow.estimate(99, "zz9") == 3.0
@@ -104,7 +106,7 @@ def test_the_model_survives_its_npz(svd):
 
 # -- RankingModel ----------------------------------------------------------------------------------------------
 
-Y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, -0.5], [2.0, 0.1], [-1.0, 0.3]])
+Y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, -0.5], [0.0, 1.0], [-1.0, 0.3]])   # ns2 and as2 alike
 REG, ALPHA = 0.1, 2.0
 
 
@@ -192,6 +194,12 @@ def test_top_positions_never_returns_an_excluded_or_disallowed_position():
     assert scores.tolist() == [9.0, 8.0, 7.0, 6.0, 5.0], "the caller's scores are not changed"
 
 
+def test_top_positions_takes_integer_scores():
+    counts = np.array([3, 1, 2, 7], dtype=np.int64)          # a popularity baseline's rating counts
+    assert top_positions(counts, 2, excluded=np.array([3])).tolist() == [0, 2]
+    assert top_positions(counts, 2, allowed=np.array([False, True, True, False])).tolist() == [2, 1]
+
+
 def test_top_positions_leaves_out_minus_infinity():
     assert top_positions(np.array([-np.inf, 1.0, -np.inf]), 3).tolist() == [1]
 
@@ -237,7 +245,7 @@ PLATFORMS = np.array(["netflix", "netflix", "netflix", "amazon", "amazon", "hulu
 TYPES = np.array(["movie", "tv show", "movie", "movie", "tv show", "movie"])
 MATURITY = np.array(["kids", "adults", "teens", "older_kids", "young_adults", "kids"])
 YEARS = np.array([2000, 2010, 2020, 1999, 2015, 2021])
-MEANS = np.array([4.0, 3.0, np.nan, 4.5, 2.0, 5.0])
+MEANS = np.array([4.0, 3.123456, np.nan, 4.5, 3.123456, 4.987654])     # a tie, and more than 4 decimals
 COUNTS = np.array([25, 30, 40, 19, 20, 20])            # the cold start needs 20 ratings: as1 has too few
 RATINGS = {7: [("ns1", 5.0), ("as1", 4.0)], 8: [("ns2", 1.5)], 9: [("hs1", 3.0), ("ns3", 0.5), ("as2", 4.5)]}
 FAMILY_LEVEL = {"kids": 0, "older_kids": 1, "teens": 2, "young_adults": 3, "adults": 4}
@@ -279,13 +287,57 @@ def test_the_bundle_holds_the_catalog_the_ratings_and_the_model_mapping(rec):
     assert rec.maturity.tolist() == [FAMILY_LEVEL[f] for f in MATURITY]
     assert rec.years.tolist() == YEARS.tolist() and rec.types.tolist() == TYPES.tolist()
     assert [CATALOG[k] for k in rec.model_to_catalog] == ITEMS.tolist()
-    assert rec.rated_indptr.tolist() == [0, 2, 3, 6]
-    assert rec.rated_items.tolist() == [0, 3, 1, 2, 4, 5]
-    assert rec.rated_halves.tolist() == [10, 8, 3, 1, 9, 6]
-    assert rec.rated_items.dtype == np.uint16
+    assert rec.rated_indptr.tolist() == [0, 2, 5, 6]                  # users 7, 9, 8: the model's order
+    assert rec.rated_items.tolist() == [0, 3, 2, 4, 5, 1]             # each user's by catalog position
+    assert rec.rated_halves.tolist() == [10, 8, 1, 9, 6, 3]
     assert rec.cold_start_min_ratings == 20 and rec.heavy_users.tolist() == []
     np.testing.assert_array_equal(rec.scores, MEANS)
     assert rec.counts.tolist() == COUNTS.tolist()
+
+
+def test_the_bundle_stores_each_array_in_its_smallest_type(rec):
+    """A cold start downloads the bundle: sizes matter (years int16, maturity int8, half stars uint8...)."""
+    assert {name: getattr(rec, name).dtype for name in ("maturity", "years", "model_to_catalog", "rated_indptr",
+                                                        "rated_items", "rated_halves", "heavy_users", "heavy_inverse",
+                                                        "scores", "counts")} == {
+        "maturity": np.int8, "years": np.int16, "model_to_catalog": np.int32, "rated_indptr": np.int64,
+        "rated_items": np.uint16, "rated_halves": np.uint8, "heavy_users": np.int32, "heavy_inverse": np.float32,
+        "scores": np.float64, "counts": np.int64}
+    assert rec.ranking.item_factors.dtype == np.float32
+
+
+@pytest.mark.parametrize("titles, kind", [(65_535, np.uint16), (65_536, np.int32)])
+def test_rated_items_are_uint16_while_every_position_fits(titles, kind):
+    catalog = np.array([f"ns{k}" for k in range(titles)])
+    svd = FactorModel(3.0, np.array([1]), catalog[:1], np.zeros(1), np.zeros(1), np.ones((1, 2)),
+                      np.ones((1, 2), dtype=np.float32))
+    ranking = RankingModel(np.ones((titles, 2), dtype=np.float32), 0.1, 1.0)
+    bundle = build_bundle(catalog, catalog, catalog, catalog, np.array(["kids"] * titles), np.zeros(titles),
+                          np.zeros(titles), np.zeros(titles), svd, ranking, np.array([1]), np.array([titles - 1]),
+                          np.array([3.0]))
+    with np.load(io.BytesIO(bundle)) as npz:
+        assert npz["rated_items"].dtype == kind and npz["rated_items"].tolist() == [titles - 1]
+
+
+def _with_object_array(npz_bytes: bytes, name: str) -> bytes:
+    with np.load(io.BytesIO(npz_bytes)) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays[name] = np.array(arrays[name].tolist(), dtype=object)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_a_pickled_array_in_a_release_is_refused_never_unpickled(rec):
+    """Loading a pickle runs code: a model or bundle holding one is refused."""
+    svd = FactorModel(MU, USERS, ITEMS, USER_BIAS, ITEM_BIAS, P, Q)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        FactorModel.from_npz(_with_object_array(svd.to_npz(), "user_ids"))
+    ranking = RankingModel(Y.astype(np.float32), REG, ALPHA)
+    bundle = build_bundle(CATALOG, TITLES, PLATFORMS, TYPES, MATURITY, YEARS, MEANS, COUNTS, svd, ranking,
+                          np.array([7]), np.array([0]), np.array([4.0]))
+    with pytest.raises(ValueError, match="allow_pickle"):
+        Recommender.from_bytes(svd.to_npz(), _with_object_array(bundle, "catalog_ids"))
 
 
 def test_position_ignores_case_and_space_and_an_unknown_id_is_a_404(rec):
@@ -320,7 +372,9 @@ def test_top_n_is_the_best_unrated_titles_each_with_its_strongest_rated_title(re
 
 FILTERS = [Filters(platform="netflix"), Filters(type="movie"), Filters(max_maturity="older_kids"),
            Filters(year_min=2010), Filters(year_max=2015), Filters(year_min=2000, year_max=2015),
-           Filters(platform="amazon", type="tv show"), Filters(max_maturity="adults"), Filters(max_maturity="kids")]
+           Filters(platform="amazon", type="tv show"), Filters(max_maturity="adults"), Filters(max_maturity="kids"),
+           Filters(platform="netflix", max_maturity="teens"), Filters(type="movie", year_min=2000),
+           Filters(platform="amazon", year_max=2015), Filters("netflix", "movie", "teens", 2001, 2020)]
 
 
 def allowed_by(f: Filters) -> list[bool]:
@@ -346,9 +400,11 @@ def test_a_filtered_top_n_is_the_ranking_within_the_filter(rec, f):
 
 
 def test_the_filter_cache_holds_at_most_256_filter_sets(rec):
+    sizes = []
     for year in range(1000, 1300):
         rec.allowed(Filters(year_min=year))
-    assert 0 < len(rec._masks) <= 256
+        sizes.append(len(rec._masks))
+    assert max(sizes) == 256 and sizes[:256] == list(range(1, 257))
     assert rec.allowed(Filters(year_min=1299)).tolist() == [True] * 6
 
 
@@ -359,15 +415,16 @@ def cold_scores(min_ratings: int = 20) -> list[float]:
 def test_an_unknown_user_gets_the_best_scored_titles_with_enough_ratings(rec):
     answer = rec.top_n(4242, 10)
     eligible = [k for k in best(cold_scores(), CATALOG, 10) if cold_scores()[k] > -np.inf]
-    assert [CATALOG[k] for k in eligible] == ["hs1", "ns1", "ns2", "as2"]
+    assert [CATALOG[k] for k in eligible] == ["hs1", "ns1", "as2", "ns2"]
     assert answer == {"user_id": 4242, "n": 10, "cold_start": True, "items": [
-        {**describe(k), "score": MEANS[k], "rating_count": COUNTS[k]} for k in eligible],
+        {**describe(k), "score": round(MEANS[k], 4), "rating_count": COUNTS[k]} for k in eligible],
         "message": "user 4242 has no ratings yet: these are the best-scored titles with at least 20 ratings"}
     assert [i["title_id"] for i in rec.top_n(4242, 2, Filters(platform="netflix"))["items"]] == ["ns1", "ns2"]
+    assert answer["items"][0]["score"] == 4.9877
 
 
 def test_the_cold_start_threshold_is_inclusive():
-    assert [i["title_id"] for i in make(min_ratings=19).top_n(1, 10)["items"]] == ["hs1", "as1", "ns1", "ns2", "as2"]
+    assert [i["title_id"] for i in make(min_ratings=19).top_n(1, 10)["items"]] == ["hs1", "as1", "ns1", "as2", "ns2"]
     assert [i["title_id"] for i in make(min_ratings=26).top_n(1, 10)["items"]] == ["ns2"]
 
 
@@ -383,8 +440,8 @@ def test_predict_reports_the_svds_rating_and_the_place_on_the_platform(rec, tid)
     answer = rec.predict(9, tid.upper(), 3.5)
     already = k in items
     rank = None if already else rank_on_platform(k, scores, items)
-    m = ITEMS.tolist().index(tid)
-    est = svd_estimate(MU, USER_BIAS[2], ITEM_BIAS[m], P[2], Q[m].astype(float))
+    m, u = ITEMS.tolist().index(tid), USERS.tolist().index(9)
+    est = svd_estimate(MU, USER_BIAS[u], ITEM_BIAS[m], P[u], Q[m].astype(float))
     assert answer == {"user_id": 9, **describe(k), "predicted_rating": round(est, 4), "threshold": 3.5,
                       "recommend": not already, "rank_on_platform": rank, "already_rated": already,
                       "cold_start": False}
@@ -405,8 +462,8 @@ def test_predict_of_an_unknown_title_is_a_404(rec):
         rec.predict(7, "zz1", 3.5)
 
 
-def test_recommend_is_a_place_in_the_top_100_of_the_platform():
-    titles = 103
+def one_platform(titles: int) -> Recommender:
+    """Titles ns000, ns001, ... on one platform whose scores fall with the position; user 1 rated ns000."""
     catalog = np.array([f"ns{k:03d}" for k in range(titles)])
     y = np.column_stack([np.linspace(1, 0, titles), np.zeros(titles)])      # scores fall with the position
     ranking = RankingModel(y.astype(np.float32), 0.1, 1.0)
@@ -415,7 +472,11 @@ def test_recommend_is_a_place_in_the_top_100_of_the_platform():
     bundle = build_bundle(catalog, catalog, np.array(["netflix"] * titles), np.array(["movie"] * titles),
                           np.array(["kids"] * titles), np.full(titles, 2000), np.full(titles, 3.0),
                           np.full(titles, 50), svd, ranking, np.array([1]), np.array([0]), np.array([5.0]))
-    rec = Recommender.from_bytes(svd.to_npz(), bundle)
+    return Recommender.from_bytes(svd.to_npz(), bundle)
+
+
+def test_recommend_is_a_place_in_the_top_100_of_the_platform():
+    rec = one_platform(103)
     places = {tid: rec.predict(1, tid, 3.5) for tid in ("ns100", "ns101", "ns102")}
     assert {t: (p["rank_on_platform"], p["recommend"]) for t, p in places.items()} == {
         "ns100": (100, True), "ns101": (101, False), "ns102": (102, False)}
@@ -425,7 +486,7 @@ def test_recommend_is_a_place_in_the_top_100_of_the_platform():
 def test_heavy_users_get_their_inverse_stored_and_the_same_answers(monkeypatch, rec):
     monkeypatch.setattr("streamlens.recommend.HEAVY_USER_RATINGS", 2)
     heavy = make()
-    assert heavy.heavy_users.tolist() == [2]                   # user 9, the only one with more than 2 ratings
+    assert heavy.heavy_users.tolist() == [1]                   # user 9, the only one with more than 2 ratings
     a, *_ = expected_user(9)[0]
     np.testing.assert_allclose(heavy.heavy_inverse[0], np.linalg.inv(a), atol=1e-5)
     for user in (7, 8, 9):
@@ -458,3 +519,10 @@ def test_a_visitors_unknown_or_repeated_titles_are_400s_naming_them(rec):
         rec.for_ratings([("ns1", 4.0), ("NS1", 2.0), ("as1", 1.0)], 5)
     assert caught.value.message == "title_id rated more than once: ns1"
     assert caught.value.details == {"parameter": "ratings", "valid_values": "each title once"}
+
+
+def test_a_visitor_who_repeats_many_titles_is_told_the_first_ten():
+    twice = [(f"ns{k:03d}", 3.0) for k in range(12)] * 2
+    with pytest.raises(BadParameter) as caught:
+        one_platform(20).for_ratings(twice, 5)
+    assert caught.value.message == "title_id rated more than once: " + ", ".join(f"ns{k:03d}" for k in range(10))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 
 import anyio
 import pytest
@@ -87,10 +89,12 @@ def test_nothing_is_read_or_created_until_first_use(store):
     assert store.reads == [] and store.patience == []
 
 
-def test_a_cold_load_reads_the_manifest_and_every_object_with_short_timeouts(store):
+def test_a_cold_load_reads_the_manifest_and_every_object_with_short_timeouts(store, caplog):
     release = publish(store, 1, 2)
     cache = ReleaseCache(OBJECTS, clock=Clock())
-    loaded = cache.current()
+    with caplog.at_level(logging.INFO, logger="streamlens.release"):
+        loaded = cache.current()
+    assert [r.getMessage() for r in caplog.records] == [f"loaded release {release}"]
     assert (cache.get("a"), cache.get("b"), cache.release_id) == (1, 2, release)
     assert loaded.objects == {"a": 1, "b": 2} and loaded.built is None and loaded.kept == {}
     assert loaded.manifest["release_id"] == release and "slices/x/a.json" in loaded.manifest["objects"]
@@ -114,6 +118,46 @@ def test_the_manifest_is_read_again_only_once_the_ttl_has_passed(store):
     clock.now = 159.0
     cache.get("a")
     assert manifest_reads(store) == 2, "the TTL counts from the last check"
+
+
+def test_the_ttl_counts_elapsed_time_whatever_the_clocks_origin(store):
+    """A monotonic clock's reference point is undefined: its readings may be negative."""
+    first = publish(store, 1, 10)
+    clock = Clock()
+    clock.now = -1000.0
+    cache = ReleaseCache(OBJECTS, clock=clock)
+    assert cache.release_id == first
+    second = publish(store, 2, 20)
+    clock.now = -975.0
+    assert cache.release_id == first
+    clock.now = -970.0
+    assert cache.release_id == second
+
+
+def test_requests_that_arrive_during_a_cold_load_wait_for_it_and_read_nothing_more(store, monkeypatch):
+    """The check under the lock: a request that found nothing loaded, then waited for the lock, uses the
+    release the first request loaded."""
+    publish(store, 1, 10)
+    cache = ReleaseCache(OBJECTS, clock=Clock())
+    loading, go = threading.Event(), threading.Event()
+    plain_get = CountingStore.get_with_etag
+
+    def slow_get(self, key):
+        loading.set()
+        go.wait(5)
+        return plain_get(self, key)
+
+    monkeypatch.setattr(CountingStore, "get_with_etag", slow_get)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(cache.get("a"))) for _ in range(2)]
+    threads[0].start()
+    assert loading.wait(5)
+    threads[1].start()
+    time.sleep(0.2)            # the second request finds nothing loaded and waits for the lock
+    go.set()
+    for thread in threads:
+        thread.join(5)
+    assert answers == [1, 1] and manifest_reads(store) == 1
 
 
 def test_the_same_release_is_not_read_again(store):
@@ -178,7 +222,11 @@ def test_a_failed_refresh_keeps_the_warm_copy_and_waits_a_ttl_before_trying_agai
     clock.now += 30
     with caplog.at_level(logging.WARNING, logger="streamlens.release"):
         assert (cache.get("a"), cache.get("b"), cache.release_id) == (1, 10, good)
-    assert any(r.message.startswith(f"keeping release {good}: refresh failed: ") for r in caplog.records)
+    why = {"corrupt object": "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+           "missing object": f"'releases/{bad}/slices/x/b.json'",
+           "manifest unreadable": "Expecting value: line 1 column 1 (char 0)",
+           "s3 down": "s3.amazonaws.com unreachable"}[fault]
+    assert [r.getMessage() for r in caplog.records] == [f"keeping release {good}: refresh failed: {why}"]
     reads = len(store.reads)
     clock.now += 29
     assert cache.get("a") == 1 and len(store.reads) == reads
@@ -216,7 +264,8 @@ def test_an_unreadable_release_is_a_503_naming_only_the_kind_of_failure(store, c
     assert caught.value.message == ("the data release cannot be read (ConnectionError); run the ETL "
                                     "(python -m etl_job run) or roll back to a good release")
     assert "secret" not in caught.value.message
-    assert any("streamlens-secret-bucket" in r.getMessage() for r in caplog.records), "the log has the detail"
+    assert [r.getMessage() for r in caplog.records] == [   # the log has the detail
+        "the data release cannot be read: could not reach https://streamlens-secret-bucket.s3.amazonaws.com"]
 
 
 def test_a_release_missing_an_object_is_a_503_naming_the_object(store):
@@ -294,15 +343,18 @@ def test_keep_reads_of_one_keeps_the_latest_read(store):
     assert store.reads.count(f"releases/{release}/slices/x/b.json") == 1
 
 
-def test_a_failed_read_on_demand_is_a_503_and_keeps_nothing(store):
-    publish(store, 1, 2)
+def test_a_failed_read_on_demand_is_a_503_and_keeps_nothing(store, caplog):
+    release = publish(store, 1, 2)
     cache = ReleaseCache({}, clock=Clock(), keep_reads=3)
     cache.current()
     with pytest.raises(Unavailable, match=r"^release .* has no object 'slices/x/none\.json'"):
         cache.read("slices/x/none.json")
     store.fail = TimeoutError("read timeout")
-    with pytest.raises(Unavailable, match=r"cannot be read \(TimeoutError\)"):
+    with caplog.at_level(logging.WARNING, logger="streamlens.release"), \
+            pytest.raises(Unavailable, match=r"cannot be read \(TimeoutError\)"):
         cache.read("slices/x/a.json")
+    assert f"reading slices/x/a.json of release {release} failed: read timeout" in [
+        r.getMessage() for r in caplog.records]
     assert cache.current().kept == {}
 
 
