@@ -2,10 +2,13 @@
 context: `cdk synth -c stage=prod`; names of the stack, bucket, API and
 functions derive from it. Two switches, off by default: `-c apiKeys=true`
 (the recommender's routes need an API key of a usage plan) and `-c waf=true`
-(a WAF with AWS managed rules in front of the API). cdk-nag's AWS Solutions
+(a WAF with AWS managed rules in front of the API). `-c alarmEmail=ops@example.com`
+subscribes that address to the alarms' SNS topic. cdk-nag's AWS Solutions
 checks run on every synth."""
 
 from __future__ import annotations
+
+import re
 
 from aws_cdk import App, Aspects, Environment
 from cdk_nag import AwsSolutionsChecks
@@ -15,6 +18,7 @@ from .stack import StreamlensStack
 STAGES = ("dev", "prod")
 # Feature flags the stack relies on: server access logs are granted by bucket policy, not by ACL.
 FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def _flag(app: App, name: str) -> bool:
@@ -27,6 +31,16 @@ def _flag(app: App, name: str) -> bool:
     raise ValueError(f"context {name}={value!r}: use true or false")
 
 
+def _email(app: App, name: str) -> str | None:
+    """An e-mail address from context, or None; a typo fails the synth rather than the subscription."""
+    value = app.node.try_get_context(name)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not EMAIL.fullmatch(value):
+        raise ValueError(f"context {name}={value!r}: not an e-mail address (like ops@example.com)")
+    return value
+
+
 def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
     app = App(context={**FEATURE_FLAGS, **(context or {})})
     stage = app.node.try_get_context("stage") or "dev"
@@ -34,6 +48,7 @@ def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
         raise ValueError(f"unknown stage {stage!r}; valid stages: {', '.join(STAGES)}")
     stack = StreamlensStack(app, f"streamlens-{stage}", stage=stage,
                             api_keys=_flag(app, "apiKeys"), waf=_flag(app, "waf"),
+                            alarm_email=_email(app, "alarmEmail"),
                             env=Environment(account=app.node.try_get_context("account"),
                                             region=app.node.try_get_context("region")))
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -1,4 +1,4 @@
-"""The streamlens stack: storage, the data API, the ETL and the web interface, for one stage."""
+"""The streamlens stack: storage, the data API, the ETL, the web interface and their monitoring, for one stage."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from constructs import Construct
 
 from .data_api import DataApi
 from .etl import Etl
+from .monitoring import Monitoring
 from .storage import Storage
 from .web import WebUi
 
 
 class StreamlensStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, api_keys: bool = False,
-                 waf: bool = False, **kwargs) -> None:
+                 waf: bool = False, alarm_email: str | None = None, **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"streamlens ({stage})", **kwargs)
         self.storage = Storage(self, "Storage", stage=stage)
         self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket, api_keys=api_keys,
                                 waf=waf)
         self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
         self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs)
+        self.monitoring = Monitoring(self, "Monitoring", stage=stage, api=self.data_api.api,
+                                     functions=self.data_api.functions, etl=self.etl, alarm_email=alarm_email)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
         CfnOutput(self, "EtlFunction", value=self.etl.function.function_name)
         CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)
