@@ -64,7 +64,7 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 mutation: $(STAMP)
-	$(PY) -m mutmut run
+	$(PY) -m mutmut run --max-children 2
 	$(PY) -m mutmut results
 
 fuzz: $(STAMP)
