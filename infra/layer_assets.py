@@ -3,8 +3,8 @@
 `cdk synth` (or `cdk deploy`) straight from a fresh checkout has no
 `layers/build/`: each layer asset is bundled locally (CDK's ILocalBundling) by
 `layers/build.py`, the same pip build `make layers` runs, so no Docker image is
-ever pulled. A layer already built and current (every pinned package's
-dist-info present, or the kernel's sources identical) is copied as it is; one
+ever pulled. A layer already built and current (its bytecode there, and every
+pinned package's dist-info present, or the kernel's sources identical) is copied as it is; one
 that is missing or stale is rebuilt first. The asset hash is the layer's
 requirements (or the kernel's sources) and the build script, so a change of
 pin or code makes a new layer version, and nothing else does.
@@ -61,9 +61,11 @@ def is_current(name: str, build_dir: Path) -> bool:
     """Is the built layer at build_dir/<name> what the pins (or the kernel's sources) ask for?"""
     build = layers_build()
     target = build_dir / name / "python"
+    if not target.is_dir() or not build.bytecode_status(target)[1]:      # built before layers shipped bytecode
+        return False
     if name == build.SHARED_LAYER:
         return _built_kernel(target / "streamlens") == _kernel_sources()
-    present = {p.name.lower() for p in target.glob("*.dist-info")} if target.is_dir() else set()
+    present = {p.name.lower() for p in target.glob("*.dist-info")}
     return all(_dist_info_name(r) in present for r in build.LAYERS[name])
 
 

@@ -17,7 +17,14 @@ from tests.helpers import REPO
 CLI = REPO / "infra" / "node_modules" / ".bin" / "cdk"
 
 
-def test_a_pip_layer_is_current_only_with_every_pinned_package(tmp_path):
+def _unchecked_hash_pyc(source: Path) -> None:
+    """A pyc header for Python 3.12 with the hash-based, unchecked flag (PEP 552); the code object is not read."""
+    cache = source.parent / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / f"{source.stem}.cpython-312.pyc").write_bytes(b"\xcb\x0d\x0d\x0a" + (1).to_bytes(4, "little") + bytes(8))
+
+
+def test_a_pip_layer_is_current_only_with_every_pinned_package_and_its_bytecode(tmp_path):
     build = layer_assets.layers_build()
     requirements = build.LAYERS["api"]
     assert not layer_assets.is_current("api", tmp_path)
@@ -25,6 +32,10 @@ def test_a_pip_layer_is_current_only_with_every_pinned_package(tmp_path):
     for requirement in requirements:           # fastapi-offline==1.7.7 -> fastapi_offline-1.7.7.dist-info
         name, version = requirement.split("==")
         (site / f"{name.replace('-', '_')}-{version}.dist-info").mkdir(parents=True)
+    (site / "fastapi").mkdir()
+    (site / "fastapi" / "__init__.py").write_text("")
+    assert not layer_assets.is_current("api", tmp_path), "no bytecode: built before layers shipped it"
+    _unchecked_hash_pyc(site / "fastapi" / "__init__.py")
     assert layer_assets.is_current("api", tmp_path)
     shutil.rmtree(next(site.glob("fastapi-*.dist-info")))
     (site / "fastapi-0.1.0.dist-info").mkdir()          # another version of a pinned package: stale
@@ -34,6 +45,7 @@ def test_a_pip_layer_is_current_only_with_every_pinned_package(tmp_path):
 def test_the_kernel_layer_is_current_only_with_the_same_sources(tmp_path):
     target = tmp_path / "streamlens" / "python" / "streamlens"
     shutil.copytree(REPO / "streamlens", target, ignore=shutil.ignore_patterns("__pycache__"))
+    _unchecked_hash_pyc(target / "config.py")
     assert layer_assets.is_current("streamlens", tmp_path)
     (target / "config.py").write_text((target / "config.py").read_text() + "\n# edited\n")
     assert not layer_assets.is_current("streamlens", tmp_path)
