@@ -3,8 +3,9 @@ context: `cdk synth -c stage=prod`; names of the stack, bucket, API and
 functions derive from it. Two switches, off by default: `-c apiKeys=true`
 (the recommender's routes need an API key of a usage plan) and `-c waf=true`
 (a WAF with AWS managed rules in front of the API). `-c alarmEmail=ops@example.com`
-subscribes that address to the alarms' SNS topic. cdk-nag's AWS Solutions
-checks run on every synth."""
+subscribes that address to the alarms' SNS topic. `-c corsOrigins=...` (comma-separated
+origins, or `*`) opens the API to other pages than the web interface's. cdk-nag's
+AWS Solutions checks run on every synth."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def _email(app: App, name: str) -> str | None:
     return value
 
 
+def _origins(app: App, name: str) -> list[str] | None:
+    """-c corsOrigins=https://a.example,https://b.example (or *): the pages that may call the API, instead of
+    the web interface's origin alone."""
+    value = app.node.try_get_context(name)
+    if value in (None, ""):
+        return None
+    origins = [o.strip() for o in str(value).split(",") if o.strip()]
+    bad = [o for o in origins if o != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", o)]
+    if not origins or bad:
+        raise ValueError(f"context {name}={value!r}: use * or comma-separated origins like https://app.example.com "
+                         f"(scheme and host, no path); refused: {', '.join(bad) or 'none given'}")
+    return origins
+
+
 def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
     app = App(context={**FEATURE_FLAGS, **(context or {})})
     stage = app.node.try_get_context("stage") or "dev"
@@ -48,7 +63,7 @@ def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
         raise ValueError(f"unknown stage {stage!r}; valid stages: {', '.join(STAGES)}")
     stack = StreamlensStack(app, f"streamlens-{stage}", stage=stage,
                             api_keys=_flag(app, "apiKeys"), waf=_flag(app, "waf"),
-                            alarm_email=_email(app, "alarmEmail"),
+                            alarm_email=_email(app, "alarmEmail"), cors_origins=_origins(app, "corsOrigins"),
                             env=Environment(account=app.node.try_get_context("account"),
                                             region=app.node.try_get_context("region")))
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -117,16 +117,16 @@ class DataApi(Construct):
                     caller=False, http_method=True, ip=True, protocol=True, request_time=True,
                     resource_path=True, response_length=True, status=True, user=False),
             ),
-            default_cors_preflight_options=apigw.CorsOptions(allow_origins=apigw.Cors.ALL_ORIGINS,
-                                                             allow_methods=["GET", "POST", "OPTIONS"],
-                                                             allow_headers=["Content-Type", "Accept"]),
         )
+        self.routes: list[apigw.Resource] = []
         for spec in FUNCTIONS:
             integration = apigw.LambdaIntegration(self.functions[spec.name])
             for method, routes in (("GET", spec.routes), ("POST", spec.post_routes)):
                 for route in routes:
-                    self.api.root.resource_for_path(route).add_method(
-                        method, integration, api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
+                    resource = self.api.root.resource_for_path(route)
+                    resource.add_method(method, integration,
+                                        api_key_required=api_keys and spec.name in KEYED_FUNCTIONS)
+                    self.routes.append(resource)
         self.api.node.try_remove_child("Endpoint")     # RestApi's own output, with a generated name: ApiUrl instead
         CfnOutput(self, "ApiUrl", value=self.api.url,
                   description="base URL of the API (stage included)").override_logical_id("ApiUrl")
@@ -170,6 +170,15 @@ class DataApi(Construct):
             rules=[rate, *(managed(name, k) for k, name in enumerate(WAF_MANAGED_RULES, start=1))])
         wafv2.CfnWebACLAssociation(self, "WafAssociation", resource_arn=self.api.deployment_stage.stage_arn,
                                    web_acl_arn=acl.attr_arn)
+
+    def allow_origins(self, origins: list[str]) -> None:
+        """The pages that may call the API from a browser: every route's preflight (API Gateway) and every
+        function's answers (streamlens.api's CORS middleware, STREAMLENS_CORS_ORIGINS) name these origins only."""
+        for resource in dict.fromkeys(self.routes):
+            resource.add_cors_preflight(allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+                                        allow_headers=["Content-Type", "Accept"])
+        for function in self.functions.values():
+            function.add_environment("STREAMLENS_CORS_ORIGINS", ",".join(origins))
 
     def _function(self, spec: FunctionSpec, stage: str, bucket: s3.IBucket, ttl: int) -> _lambda.Function:
         log_group = logs.LogGroup(self, f"{spec.name}Logs", retention=logs.RetentionDays.ONE_MONTH)

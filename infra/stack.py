@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aspects, CfnOutput, Stack
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from .common import LogsGoWithTheStack, keeps_data
 from .data_api import DataApi
 from .etl import Etl
 from .monitoring import Monitoring
@@ -15,13 +16,17 @@ from .web import WebUi
 
 class StreamlensStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, api_keys: bool = False,
-                 waf: bool = False, alarm_email: str | None = None, **kwargs) -> None:
+                 waf: bool = False, alarm_email: str | None = None, cors_origins: list[str] | None = None,
+                 **kwargs) -> None:
+        """cors_origins: the origins whose pages may call the API; by default the web interface's only."""
         super().__init__(scope, construct_id, description=f"streamlens ({stage})", **kwargs)
         self.storage = Storage(self, "Storage", stage=stage)
         self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket, api_keys=api_keys,
                                 waf=waf)
         self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
-        self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs)
+        self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs,
+                         keep=keeps_data(stage))
+        self.data_api.allow_origins(cors_origins or [self.web.origin])
         self.monitoring = Monitoring(self, "Monitoring", stage=stage, api=self.data_api.api,
                                      functions=self.data_api.functions, etl=self.etl, alarm_email=alarm_email)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
@@ -29,6 +34,8 @@ class StreamlensStack(Stack):
         CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)
         CfnOutput(self, "EtlFailedRuns", value=self.etl.failed_runs.queue_url,
                   description="SQS queue receiving the ETL runs that failed")
+        if not keeps_data(stage):
+            Aspects.of(self).add(LogsGoWithTheStack())
         for child in self.node.children:
             if child.node.id.startswith("BucketNotificationsHandler"):
                 NagSuppressions.add_resource_suppressions(child, [{

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from streamlens.layout import ETL_LOCK, MANIFEST, REFUSED_RUN, RELEASES
 
-from .common import private_bucket
+from .common import keeps_data, private_bucket
 
 RAW = "raw/"
 PRUNED_RELEASE_DAYS = 7
@@ -19,8 +19,9 @@ OLD_VERSION_DAYS = 30
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
         super().__init__(scope, construct_id)
+        keep = keeps_data(stage)
         self.access_logs = private_bucket(
-            self, "AccessLogs",
+            self, "AccessLogs", keep=keep,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,   # log delivery granted by bucket policy, no ACL
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
         )
@@ -29,7 +30,7 @@ class Storage(Construct):
             "reason": "This is the access-log bucket itself; logging it into itself would loop.",
         }])
         self.bucket = private_bucket(
-            self, "Releases", self.access_logs, "releases-bucket/",
+            self, "Releases", self.access_logs, "releases-bucket/", keep=keep,
             bucket_name=f"streamlens-{stage}-{Aws.ACCOUNT_ID}-{Aws.REGION}",
             versioned=True,
             event_bridge_enabled=True,

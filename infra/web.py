@@ -19,9 +19,10 @@ WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 
 
 class WebUi(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, api_url: str, access_logs: s3.IBucket) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, api_url: str, access_logs: s3.IBucket,
+                 keep: bool) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = private_bucket(self, "Site", access_logs, "web-bucket/")
+        self.bucket = private_bucket(self, "Site", access_logs, "web-bucket/", keep=keep)
         self.distribution = cloudfront.Distribution(
             self, "Distribution",
             comment="streamlens web interface",
@@ -42,7 +43,8 @@ class WebUi(Construct):
             distribution=self.distribution,
             distribution_paths=["/*"],
         )
-        CfnOutput(self, "WebUrl", value=f"https://{self.distribution.distribution_domain_name}/",
+        self.origin = f"https://{self.distribution.distribution_domain_name}"
+        CfnOutput(self, "WebUrl", value=f"{self.origin}/",
                   description="the web interface").override_logical_id("WebUrl")
         self._suppress()
 

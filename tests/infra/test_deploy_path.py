@@ -86,3 +86,51 @@ def test_the_etl_image_is_built_for_linux_amd64_like_its_function(synthesized):
     assets = json.loads(path.with_name(path.name.replace(".template.json", ".assets.json")).read_text())
     [image] = assets["dockerImages"].values()
     assert image["source"]["platform"] == "linux/amd64"
+
+
+def _web_origin(template) -> dict:
+    [distribution] = template.find_resources("AWS::CloudFront::Distribution").keys()
+    return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]}
+
+
+def _preflight_origins(template) -> list:
+    options = template.find_resources("AWS::ApiGateway::Method", {"Properties": {"HttpMethod": "OPTIONS"}})
+    return [response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+            for method in options.values() for response in method["Properties"]["Integration"]["IntegrationResponses"]]
+
+
+def _function_origins(template) -> dict[str, object]:
+    from infra.data_api import FUNCTIONS
+
+    names = {f"streamlens-dev-{spec.name}" for spec in FUNCTIONS}
+    return {f["Properties"]["FunctionName"]: f["Properties"]["Environment"]["Variables"].get("STREAMLENS_CORS_ORIGINS")
+            for f in template.find_resources("AWS::Lambda::Function").values()
+            if f["Properties"].get("FunctionName") in names}
+
+
+def test_cors_names_the_web_interfaces_origin_only_by_default(synthesized):
+    """Every route's preflight (API Gateway) and every function's answers (its CORS middleware) allow the
+    page the stack serves, not any page."""
+    from infra.data_api import FUNCTIONS
+
+    _, template, _ = synthesized
+    web = _web_origin(template)
+    quoted = {"Fn::Join": ["", ["'https://", web["Fn::Join"][1][1], "'"]]}
+    preflights = _preflight_origins(template)
+    routes = {route for spec in FUNCTIONS for route in (*spec.routes, *spec.post_routes)}
+    assert len(preflights) == len(routes) and all(origin == quoted for origin in preflights)
+    origins = _function_origins(template)
+    assert len(origins) == len(FUNCTIONS) and all(value == web for value in origins.values())
+
+
+def test_cors_origins_from_context_replace_the_web_origin():
+    from aws_cdk.assertions import Template
+
+    from infra.app import build
+
+    template = Template.from_stack(build({"stage": "dev", "corsOrigins": "https://a.example, https://b.example:8443"})[1])
+    assert set(_function_origins(template).values()) == {"https://a.example,https://b.example:8443"}
+    assert {json.dumps(o) for o in _preflight_origins(template)} != {json.dumps(_web_origin(template))}
+    for bad in ("a.example", "https://a.example/path", ","):
+        with pytest.raises(ValueError, match="corsOrigins"):
+            build({"stage": "dev", "corsOrigins": bad})
