@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,9 +24,10 @@ from typing import Any
 
 from .config import Settings
 from .layout import MANIFEST
-from .storage import ObjectNotFound, ObjectStore
+from .storage import DeleteFailed, ObjectNotFound, ObjectStore
 
 MANIFEST_FORMAT = 1
+log = logging.getLogger("streamlens.release")
 INCOMPLETE_GRACE = timedelta(hours=6)
 
 
@@ -116,7 +118,8 @@ def list_releases(store: ObjectStore, settings: Settings) -> list[dict[str, Any]
 
 def prune_releases(store: ObjectStore, settings: Settings, now: datetime | None = None) -> list[str]:
     """Keep the newest `keep_releases` complete releases and the live one; drop
-    abandoned incomplete ones once they are older than a grace period."""
+    abandoned incomplete ones once they are older than a grace period. Returns the
+    releases deleted; one that S3 refuses to delete is logged and kept for the next run."""
     now = now or datetime.now(UTC)
     try:
         live = read_manifest(store, settings)["release_id"]
@@ -130,9 +133,15 @@ def prune_releases(store: ObjectStore, settings: Settings, now: datetime | None 
         started = release_time(release["release_id"])
         if not release["complete"] and started and now - started > INCOMPLETE_GRACE:
             doomed.append(release["release_id"])
+    pruned = []
     for rid in doomed:
-        store.delete_prefix(f"{settings.releases_prefix}{rid}/")
-    return doomed
+        try:
+            store.delete_prefix(f"{settings.releases_prefix}{rid}/")
+        except DeleteFailed as exc:
+            log.warning("release %s was not pruned: %s", rid, exc)
+            continue
+        pruned.append(rid)
+    return pruned
 
 
 def rollback(store: ObjectStore, settings: Settings, release_id: str) -> dict[str, Any]:

@@ -19,6 +19,10 @@ class ObjectNotFound(KeyError):
     """The key does not exist in the bucket (or the bucket does not exist)."""
 
 
+class DeleteFailed(RuntimeError):
+    """S3 refused to delete some of the keys of a batch delete."""
+
+
 class PreconditionFailed(RuntimeError):
     """A conditional write lost: the key already exists, or no longer has the expected ETag."""
 
@@ -141,10 +145,18 @@ class ObjectStore:
         return found
 
     def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under prefix. A quiet batch delete answers 200 and lists only the keys it could not
+        delete (AccessDenied, ...): those fail the call, never pass as deleted."""
         keys = [o.key for o in self.list(prefix)]
+        failed: list[dict] = []
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            response = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            failed += response.get("Errors", [])
+        if failed:
+            first = failed[0]
+            raise DeleteFailed(f"could not delete {len(failed)} of {len(keys)} objects under {prefix}: "
+                               f"{first.get('Key')} ({first.get('Code')}: {first.get('Message')})")
         return len(keys)
 
 

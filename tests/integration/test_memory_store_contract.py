@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streamlens.storage import ObjectInfo, ObjectNotFound, PreconditionFailed
+from streamlens.storage import DeleteFailed, ObjectInfo, ObjectNotFound, PreconditionFailed
 from tests.aws import moto_bucket
 from tests.memory_store import MemoryStore
 
@@ -125,3 +125,14 @@ def test_ensure_bucket_is_idempotent_and_keeps_the_objects(filled):
     filled.ensure_bucket()
     filled.ensure_bucket()
     assert filled.get("d/z") == b"4444"
+
+
+def test_a_batch_delete_that_s3_partly_refuses_fails_naming_the_key(monkeypatch):
+    """S3's quiet DeleteObjects answers 200 and lists only the keys it refused: they must not pass as deleted."""
+    with moto_bucket("refused-deletes") as (_, store):
+        for key in ("d/a", "d/b"):
+            store.put(key, b"x")
+        refused = {"Errors": [{"Key": "d/b", "Code": "AccessDenied", "Message": "Access Denied"}]}
+        monkeypatch.setattr(store.client, "delete_objects", lambda **kwargs: refused)
+        with pytest.raises(DeleteFailed, match=r"1 of 2 objects under d/: d/b \(AccessDenied: Access Denied\)"):
+            store.delete_prefix("d/")

@@ -27,6 +27,7 @@ from streamlens.release import (
     rollback,
     sha256,
 )
+from streamlens.storage import DeleteFailed
 from tests.memory_store import MemoryStore
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -249,3 +250,19 @@ def test_rollback_to_an_unknown_or_incomplete_release_names_the_complete_ones(st
     with pytest.raises(ReleaseNotFound, match=rf"^no complete release '{partial}'; complete releases: {a}, {b}$"):
         rollback(store, settings, partial)
     assert read_manifest(store, settings)["release_id"] == b
+
+
+def test_a_release_s3_refuses_to_delete_is_not_reported_as_pruned(store, settings, monkeypatch, caplog):
+    ids = [_release(store, settings, BASE + timedelta(days=d)) for d in range(4)]     # two beyond the keep window
+    refused = f"team/releases/{ids[0]}/"
+    real = store.delete_prefix
+
+    def delete_prefix(prefix: str) -> int:
+        if prefix == refused:
+            raise DeleteFailed(f"could not delete 1 of 2 objects under {prefix}: x (AccessDenied: Access Denied)")
+        return real(prefix)
+
+    monkeypatch.setattr(store, "delete_prefix", delete_prefix)
+    assert prune_releases(store, settings, now=BASE + timedelta(days=6)) == [ids[1]]
+    assert [r["release_id"] for r in list_releases(store, settings)] == [ids[0], *ids[2:]]
+    assert f"release {ids[0]} was not pruned" in caplog.text and "AccessDenied" in caplog.text
