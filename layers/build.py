@@ -150,19 +150,26 @@ def _fetch_pyodide() -> Path | None:
     return PYODIDE_DIR
 
 
-@functools.cache
-def bytecode_compiler() -> tuple[str, list[str]] | None:
-    """(what it is, the command that compiles the tree named after it) for the first Python 3.12 found."""
+def find_python312() -> str | None:
+    """$STREAMLENS_LAYER_PYTHON (which must be a 3.12), else python3.12 on PATH or pyenv's 3.12.x, else None."""
     configured = os.environ.get("STREAMLENS_LAYER_PYTHON")
+    if configured:
+        if _python_version(configured) != LAMBDA_PYTHON:
+            raise SystemExit(f"STREAMLENS_LAYER_PYTHON={configured} is not a Python {LAMBDA_PYTHON}")
+        return configured
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     found = [shutil.which(f"python{LAMBDA_PYTHON}") or "",
              *map(str, sorted(pyenv.glob(f"{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")))]
-    for python in [configured] if configured else found:
-        if python and _python_version(python) == LAMBDA_PYTHON:
-            return python, [python, "-m", "compileall", "-q", "-j", "0", "-d", LAYER_ROOT,
-                            "--invalidation-mode", "unchecked-hash"]
-        if python == configured:
-            raise SystemExit(f"STREAMLENS_LAYER_PYTHON={configured} is not a Python {LAMBDA_PYTHON}")
+    return next((python for python in found if python and _python_version(python) == LAMBDA_PYTHON), None)
+
+
+@functools.cache
+def bytecode_compiler() -> tuple[str, list[str]] | None:
+    """(what it is, the command that compiles the tree named after it) for the first Python 3.12 found."""
+    python = find_python312()
+    if python:
+        return python, [python, "-m", "compileall", "-q", "-j", "0", "-d", LAYER_ROOT,
+                        "--invalidation-mode", "unchecked-hash"]
     pyodide = _fetch_pyodide()
     if pyodide is None:
         return None
