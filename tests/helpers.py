@@ -117,3 +117,20 @@ def published_catalog_rows(raw_rows: dict[str, list[dict]]) -> dict[str, list[di
                 seen.add(key)
                 kept[code].append(row)
     return kept
+
+
+def publish_pair(store, settings, a: int, b: int) -> str:
+    """A release of two tiny objects, slices/x/a.json and slices/x/b.json holding {"value": a} and {"value": b}:
+    enough for the release cache to show which release it serves."""
+    from streamlens.release import ReleaseWriter
+
+    writer = ReleaseWriter(store, settings)
+    writer.put_json("slices/x/a.json", {"value": a})
+    writer.put_json("slices/x/b.json", {"value": b})
+    writer.publish(inputs={})
+    return writer.release_id
+
+
+def pair_value(body: bytes) -> int:
+    return json.loads(body)["value"]
+

@@ -16,7 +16,7 @@ from streamlens.combined_app import load_handler
 from streamlens.errors import Unavailable
 from streamlens.release import ReleaseWriter
 from streamlens.release_cache import ReleaseCache
-from tests.helpers import v2_event
+from tests.helpers import pair_value, publish_pair, v2_event
 
 
 class Clock:
@@ -27,25 +27,15 @@ class Clock:
         return self.now
 
 
-def publish(store, settings, a: int, b: int) -> str:
-    writer = ReleaseWriter(store, settings)
-    writer.put_json("slices/x/a.json", {"value": a})
-    writer.put_json("slices/x/b.json", {"value": b})
-    writer.publish(inputs={})
-    return writer.release_id
-
-
-def value(body: bytes) -> int:
-    return json.loads(body)["value"]
 
 
 def cache(clock) -> ReleaseCache:
-    return ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, clock=clock)
+    return ReleaseCache({"a": ("slices/x/a.json", pair_value), "b": ("slices/x/b.json", pair_value)}, clock=clock)
 
 
 def test_nothing_is_read_until_a_request_needs_it(s3_env, monkeypatch):
     settings, store = s3_env
-    publish(store, settings, 1, 1)
+    publish_pair(store, settings, 1, 1)
     calls = []
     monkeypatch.setattr("streamlens.storage.ObjectStore.get", lambda self, key: calls.append(key))
     cache(Clock())
@@ -57,10 +47,10 @@ def test_manifest_is_rechecked_at_most_every_ttl(s3_env, monkeypatch):
     settings, store = s3_env
     monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "30")
     clock = Clock()
-    first = publish(store, settings, 1, 10)
+    first = publish_pair(store, settings, 1, 10)
     view = cache(clock)
     assert (view.get("a"), view.get("b"), view.release_id) == (1, 10, first)
-    second = publish(store, settings, 2, 20)
+    second = publish_pair(store, settings, 2, 20)
     clock.now = 29.0
     assert (view.get("a"), view.release_id) == (1, first)
     clock.now = 30.0
@@ -80,34 +70,34 @@ def test_build_runs_once_per_release_and_a_failed_build_keeps_the_release(s3_env
             raise ValueError("arrays of the wrong shape")
         return objects["a"] + objects["b"]
 
-    publish(store, settings, 1, 10)
-    view = ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, build=build)
+    publish_pair(store, settings, 1, 10)
+    view = ReleaseCache({"a": ("slices/x/a.json", pair_value), "b": ("slices/x/b.json", pair_value)}, build=build)
     assert [view.built(), view.built(), view.get("a")] == [11, 11, 1] and builds == [{"a": 1, "b": 10}]
-    second = publish(store, settings, 2, 20)
+    second = publish_pair(store, settings, 2, 20)
     assert view.built() == 22 and len(builds) == 2
-    publish(store, settings, -1, 0)
+    publish_pair(store, settings, -1, 0)
     assert (view.built(), view.release_id) == (22, second)              # and retried at each check (TTL 0)
     assert builds[2:] and all(b == {"a": -1, "b": 0} for b in builds[2:])
     assert any("keeping release" in r.message for r in caplog.records)
     with pytest.raises(Unavailable):
-        ReleaseCache({"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}, build=build).built()
+        ReleaseCache({"a": ("slices/x/a.json", pair_value), "b": ("slices/x/b.json", pair_value)}, build=build).built()
 
 
 def test_reads_on_demand_are_kept_for_their_release_when_asked(s3_env, monkeypatch):
     settings, store = s3_env
     monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
-    publish(store, settings, 1, 10)
+    publish_pair(store, settings, 1, 10)
     calls = []
     plain_get = store.__class__.get
     monkeypatch.setattr(store.__class__, "get", lambda self, key: calls.append(key) or plain_get(self, key))
     kept, unkept = ReleaseCache({}, keep_reads=1), ReleaseCache({})
     for view in (kept, unkept):
-        assert [value(view.read("slices/x/a.json")) for _ in range(2)] == [1, 1]
+        assert [pair_value(view.read("slices/x/a.json")) for _ in range(2)] == [1, 1]
     reads = [key for key in calls if key.endswith(".json") and "/slices/" in key]
     assert len(reads) == 3                                          # kept: once; not kept: twice
-    assert value(kept.read("slices/x/b.json")) == 10 and len(kept.current().kept) == 1    # at most keep_reads
-    publish(store, settings, 2, 20)
-    assert value(kept.read("slices/x/a.json")) == 2                 # a new release: read again
+    assert pair_value(kept.read("slices/x/b.json")) == 10 and len(kept.current().kept) == 1    # at most keep_reads
+    publish_pair(store, settings, 2, 20)
+    assert pair_value(kept.read("slices/x/a.json")) == 2                 # a new release: read again
 
 
 def s3_fault(kind: str) -> Exception:
@@ -133,10 +123,10 @@ S3_FAULTS = ["throttled", "read timeout", "s3 down"]
 def test_a_warm_function_keeps_its_release_when_the_new_one_is_bad(s3_env, monkeypatch, caplog, fault):
     settings, store = s3_env
     monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "0")
-    good = publish(store, settings, 1, 10)
+    good = publish_pair(store, settings, 1, 10)
     view = cache(Clock())
     assert view.get("a") == 1
-    bad = publish(store, settings, 2, 20)
+    bad = publish_pair(store, settings, 2, 20)
     prefix = f"{settings.releases_prefix}{bad}/"
     if fault == "missing object":
         store.client.delete_object(Bucket=store.bucket, Key=prefix + "slices/x/b.json")
@@ -154,7 +144,7 @@ def test_a_warm_function_keeps_its_release_when_the_new_one_is_bad(s3_env, monke
 
 def test_a_cold_function_with_a_bad_release_answers_503(s3_env):
     settings, store = s3_env
-    release = publish(store, settings, 1, 1)
+    release = publish_pair(store, settings, 1, 1)
     store.put(f"{settings.releases_prefix}{release}/slices/x/a.json", b"{broken")
     with pytest.raises(Unavailable, match="cannot be read"):
         cache(Clock()).get("a")
@@ -163,7 +153,7 @@ def test_a_cold_function_with_a_bad_release_answers_503(s3_env):
 @pytest.mark.parametrize("fault", S3_FAULTS)
 def test_a_cold_handler_answers_503_with_a_clear_message_when_s3_fails(s3_env, monkeypatch, fault):
     settings, store = s3_env
-    publish(store, settings, 1, 1)
+    publish_pair(store, settings, 1, 1)
     monkeypatch.setattr(store.__class__, "get_with_etag", failing_get(fault))
     handler = load_handler("get_count_platform").handler
     response = handler(v2_event("/count-platform", {"platform": "n"}), None)
@@ -238,7 +228,7 @@ def test_a_warm_function_answers_from_its_copy_when_s3_hangs(s3_env, monkeypatch
     settings, store = s3_env
     monkeypatch.setenv("STREAMLENS_MANIFEST_TTL_SECONDS", "30")
     clock = Clock()
-    release = publish(store, settings, 1, 10)
+    release = publish_pair(store, settings, 1, 10)
     view = cache(clock)
     assert view.get("a") == 1
     monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", frozen_s3)      # S3 freezes
@@ -252,7 +242,7 @@ def test_a_cold_function_answers_503_well_inside_the_lambda_timeout_when_s3_hang
     import time
 
     settings, store = s3_env
-    publish(store, settings, 1, 10)
+    publish_pair(store, settings, 1, 10)
     monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", frozen_s3)
     started = time.monotonic()
     with pytest.raises(Unavailable, match="cannot be read"):

@@ -4,7 +4,6 @@ hook and the reads kept per release."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -13,9 +12,9 @@ import anyio
 import pytest
 
 from streamlens.errors import Unavailable
-from streamlens.release import ReleaseWriter
 from streamlens.release_cache import ReleaseCache
 from streamlens.storage import COLD_LOAD, WARM_CHECK
+from tests.helpers import pair_value, publish_pair
 from tests.memory_store import MemoryStore
 
 
@@ -61,15 +60,10 @@ def store(monkeypatch) -> CountingStore:
 def publish(store, a: int, b: int) -> str:
     from streamlens.config import get_settings
 
-    writer = ReleaseWriter(store, get_settings())
-    writer.put_json("slices/x/a.json", {"value": a})
-    writer.put_json("slices/x/b.json", {"value": b})
-    writer.publish(inputs={})
-    return writer.release_id
+    return publish_pair(store, get_settings(), a, b)
 
 
-def value(body: bytes) -> int:
-    return json.loads(body)["value"]
+value = pair_value
 
 
 OBJECTS = {"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}
