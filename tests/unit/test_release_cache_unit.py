@@ -63,10 +63,7 @@ def publish(store, a: int, b: int) -> str:
     return publish_pair(store, get_settings(), a, b)
 
 
-value = pair_value
-
-
-OBJECTS = {"a": ("slices/x/a.json", value), "b": ("slices/x/b.json", value)}
+OBJECTS = {"a": ("slices/x/a.json", pair_value), "b": ("slices/x/b.json", pair_value)}
 
 
 def manifest_reads(store) -> int:
@@ -264,7 +261,7 @@ def test_an_unreadable_release_is_a_503_naming_only_the_kind_of_failure(store, c
 
 def test_a_release_missing_an_object_is_a_503_naming_the_object(store):
     release = publish(store, 1, 2)
-    cache = ReleaseCache({**OBJECTS, "c": ("slices/x/c.json", value)}, clock=Clock())
+    cache = ReleaseCache({**OBJECTS, "c": ("slices/x/c.json", pair_value)}, clock=Clock())
     with pytest.raises(Unavailable, match=f"^release {release} has no object 'slices/x/c.json'"):
         cache.get("c")
 
@@ -307,7 +304,7 @@ def test_a_failed_build_keeps_the_warm_release_and_is_a_503_when_cold(store):
 def test_reads_on_demand_are_not_kept_by_default(store):
     release = publish(store, 1, 2)
     cache = ReleaseCache({}, clock=Clock())
-    assert [value(cache.read("slices/x/a.json")) for _ in range(2)] == [1, 1]
+    assert [pair_value(cache.read("slices/x/a.json")) for _ in range(2)] == [1, 1]
     assert store.reads.count(f"releases/{release}/slices/x/a.json") == 2
     assert cache.current().kept == {}
 
@@ -323,15 +320,15 @@ def test_reads_on_demand_keep_at_most_keep_reads_for_their_release(store):
     assert sorted(cache.current().kept) == ["slices/x/a.json", "slices/x/b.json"]
     publish(store, 7, 8)
     clock.now += 30
-    assert value(cache.read("slices/x/a.json")) == 7, "a new release: read again"
+    assert pair_value(cache.read("slices/x/a.json")) == 7, "a new release: read again"
     assert sorted(cache.current().kept) == ["slices/x/a.json"]
 
 
 def test_keep_reads_of_one_keeps_the_latest_read(store):
     release = publish(store, 1, 2)
     cache = ReleaseCache({}, clock=Clock(), keep_reads=1)
-    assert value(cache.read("slices/x/a.json")) == 1
-    assert value(cache.read("slices/x/b.json")) == 2
+    assert pair_value(cache.read("slices/x/a.json")) == 1
+    assert pair_value(cache.read("slices/x/b.json")) == 2
     assert cache.current().kept == {"slices/x/b.json": b'{"value":2}'}
     cache.read("slices/x/b.json")
     assert store.reads.count(f"releases/{release}/slices/x/b.json") == 1
