@@ -8,7 +8,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint mutation layers synth bench bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
+.PHONY: run test lint mutation layers synth bench bench-etl bench-scale bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: bench-etl bench-quality bench-topn bench-functions bench-movies bench-sim
 
 bench-etl: $(STAMP)
 	$(PY) bench/etl_bench.py
+
+bench-scale: $(STAMP)
+	$(PY) bench/etl_scale.py
 
 bench-quality: $(STAMP)
 	$(PY) bench/ratings_small_quality.py
