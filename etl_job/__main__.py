@@ -1,4 +1,4 @@
-"""Command line: python -m etl_job {run,sample,releases,rollback}. The local run (embedded S3, a release, the
+"""Command line: python -m etl_job {run,task,sample,releases,rollback}. The local run (embedded S3, a release, the
 local server) is the local_run package: python -m local_run, or make run."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from streamlens.config import get_settings
 from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
 from streamlens.storage import ObjectStore
 
+from .aws_task import EVENT_VARIABLE, event_from_environment, run_event
 from .catalog import InputError, clean_catalogs
 from .lock import EtlLocked
 from .pipeline import EtlOptions, read_catalog_frames, run_etl
@@ -71,6 +72,11 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_task(args) -> int:
+    print(json.dumps(run_event(event_from_environment()), indent=1, default=str))
+    return 0
+
+
 def cmd_sample(args) -> int:
     out = Path(args.out)
     catalogs = out / CATALOG_DIR
@@ -112,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="build and publish a release")
     add_etl_flags(run)
     run.set_defaults(func=cmd_run)
+
+    task = sub.add_parser("task", help=f"run as the AWS task does: options from the JSON object in ${EVENT_VARIABLE} "
+                                       "(data, skip_training, accept_shrink), the rest from the environment")
+    task.set_defaults(func=cmd_task)
 
     sample = sub.add_parser("sample", help="write generated ratings (and a sample catalog if none)")
     sample.add_argument("--out", required=True, help="data folder to write into")

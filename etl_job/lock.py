@@ -3,13 +3,13 @@
 The lock is `locks/etl.json`, written only if absent (If-None-Match: *). A
 second run finds it and stops with a message naming the holder. A run that
 was killed cannot release it, so the lock is a lease: once it has expired
-(STREAMLENS_ETL_LOCK_SECONDS, longer than the ETL Lambda's 15 minutes), the
+(STREAMLENS_ETL_LOCK_SECONDS, 20 minutes by default), the
 next run replaces it, again conditionally (If-Match on the ETag it read), so
 that of two runs finding the same stale lock only one takes it over. While a
 run is alive a background thread renews its lease every third of it (again If-Match on
-its own last ETag), so a run longer than the lease (possible outside Lambda) is never
-overtaken; if the renewal finds the lock taken, `lock["lost"]` is set and the run stops
-before it publishes.
+its own last ETag), so a run longer than the lease (the Fargate task may run 2 hours) is
+never overtaken; if the renewal finds the lock taken, `lock["lost"]` is set and the run
+stops before it publishes.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ than `max_catalog_shrink` (STREAMLENS_MAX_CATALOG_SHRINK, 20 % by default),
 refuses the run. The live release stays; the refusal, with the counts and the
 data-quality report of the refused inputs, is kept at `refused-run.json`. A
 run told to accept the loss (`--accept-shrink`, or `"accept_shrink": true` in
-the ETL Lambda's event) publishes and records what it accepted in the manifest.
+the ETL task's event, the state machine's input) publishes and records what it accepted in the manifest.
 """
 
 from __future__ import annotations
@@ -78,5 +78,5 @@ def check_release(store: ObjectStore, settings: Settings, counts: dict[str, int]
             "the new release would lose titles the live one serves, so it was not published and the live "
             f"release stays: {'; '.join(problems)}. The data-quality report of these inputs is in "
             f"{REFUSED_RUN}. If the loss is real, run again with --accept-shrink "
-            "(ETL Lambda event: {\"accept_shrink\": true})")
+            "(in AWS, the ETL state machine's input {\"accept_shrink\": true})")
     return problems

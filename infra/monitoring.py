@@ -37,7 +37,7 @@ LATENCY_P99_MS = 5000
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, api: apigw.RestApi,
                  functions: Mapping[str, _lambda.IFunction], etl: Etl, alarm_email: str | None = None) -> None:
-        """functions: the data API's, by name; the ETL's function is watched as `etl`."""
+        """functions: the data API's, by name; the ETL is watched through its state machine and its queue."""
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "AlarmTopic", topic_name=f"streamlens-{stage}-alarms",
                                display_name=f"streamlens {stage} alarms", enforce_ssl=True)
@@ -54,14 +54,17 @@ class Monitoring(Construct):
         self.alarms: list[cw.Alarm] = []
         self._stage = stage
 
-        watched = {**functions, "etl": etl.function}
-        for name, fn in watched.items():
+        for name, fn in functions.items():
             self._alarm(f"{name}-errors", fn.metric_errors(period=PERIOD, statistic="Sum"), 1,
-                        "An ETL run failed: its log group says why and the run is in the failed-runs queue; the "
-                        "next upload runs again." if name == "etl" else
                         f"{name} raised an error: its log group has the traceback.")
             self._alarm(f"{name}-throttles", fn.metric_throttles(period=PERIOD, statistic="Sum"), 1,
                         f"{name} was throttled: the account's concurrency is used up.")
+        machine = etl.state_machine
+        self._alarm("etl-failed", machine.metric_failed(period=PERIOD, statistic="Sum"), 1,
+                    "An ETL run failed: the task's log group (output EtlLogGroup) says why and the run is in the "
+                    "failed-runs queue; the live release stays, and the next upload runs again.")
+        self._alarm("etl-timed-out", machine.metric_timed_out(period=PERIOD, statistic="Sum"), 1,
+                    "An ETL run passed the state machine's time-out and was stopped; the live release stays.")
         queue_depth = etl.failed_runs.metric_approximate_number_of_messages_visible(period=PERIOD,
                                                                                     statistic="Maximum")
         self._alarm("etl-failed-runs", queue_depth, 0,
@@ -105,9 +108,17 @@ class Monitoring(Construct):
                                    graph("Function errors", each("Errors", "Sum"), 12))
         self.dashboard.add_widgets(graph("Function throttles", each("Throttles", "Sum"), 12),
                                    graph("Function duration p99 (ms)", each("Duration", "p99"), 12))
+        memory = cw.Metric(namespace="ECS/ContainerInsights", metric_name="MemoryUtilized", period=PERIOD,
+                           statistic="Maximum", label="peak MB",
+                           dimensions_map={"ClusterName": etl.cluster.cluster_name,
+                                           "TaskDefinitionFamily": etl.task_definition.family})
         self.dashboard.add_widgets(
-            graph("ETL duration (ms)", [etl.function.metric_duration(period=PERIOD, statistic="Maximum",
-                                                                     label="longest run")]),
-            graph("ETL errors", [etl.function.metric_errors(period=PERIOD, statistic="Sum", label="failed runs")]),
+            graph("ETL run time (ms)", [etl.state_machine.metric_time(period=PERIOD, statistic="Maximum",
+                                                                      label="longest run")], 6),
+            graph("ETL runs", [etl.state_machine.metric_succeeded(period=PERIOD, statistic="Sum", label="published"),
+                               etl.state_machine.metric_failed(period=PERIOD, statistic="Sum", label="failed"),
+                               etl.state_machine.metric_timed_out(period=PERIOD, statistic="Sum",
+                                                                  label="timed out")], 6),
+            graph("ETL task memory (MB)", [memory], 6),
             graph("ETL failed-runs queue", [etl.failed_runs.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic="Maximum", label="messages")]))
+                period=PERIOD, statistic="Maximum", label="messages")], 6))

@@ -30,7 +30,8 @@ class StreamlensStack(Stack):
         self.monitoring = Monitoring(self, "Monitoring", stage=stage, api=self.data_api.api,
                                      functions=self.data_api.functions, etl=self.etl, alarm_email=alarm_email)
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name)
-        CfnOutput(self, "EtlFunction", value=self.etl.function.function_name)
+        CfnOutput(self, "EtlStateMachine", value=self.etl.state_machine.state_machine_arn,
+                  description="Step Functions state machine that runs the ETL task (start-execution, input {})")
         CfnOutput(self, "EtlLogGroup", value=self.etl.log_group.log_group_name)
         CfnOutput(self, "EtlFailedRuns", value=self.etl.failed_runs.queue_url,
                   description="SQS queue receiving the ETL runs that failed")

@@ -44,7 +44,7 @@ class Settings:
     recommend_threshold: float
     root_path: str
     cors_origins: tuple[str, ...]      # origins whose pages may call the API (the web interface's)
-    etl_lock_seconds: float            # lease of the ETL's lock (longer than the ETL Lambda's 15 minutes)
+    etl_lock_seconds: float            # lease of the ETL's lock, renewed while the run lives
     max_catalog_shrink: float          # share of a catalog's live titles a new release may lose unasked
 
     @property

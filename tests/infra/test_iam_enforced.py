@@ -25,8 +25,8 @@ What it does not, and how the module deals with it:
 
 from __future__ import annotations
 
-import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +37,14 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto.core import enable_iam_authentication
 
-from etl_job.pipeline import EtlOptions, run_etl
-from etl_job.progress import Progress
-from etl_job.sources import DataSource
+from etl_job.__main__ import main as etl_main
+from etl_job.aws_task import EVENT_VARIABLE
 from streamlens import layout
 from streamlens.combined_app import load_handler
-from streamlens.config import get_settings
 from streamlens.lambda_entry import http_event
 from streamlens.storage import ObjectStore
 from tests.aws import moto_bucket
+from tests.helpers import REPO
 
 FUNCTIONS_BUCKET = "iam-functions"        # the full release, and a raw/ object none of them may read
 ETL_BUCKET = "iam-etl"                    # the generated data under raw/, for the ETL to publish from
@@ -57,19 +56,28 @@ CONTROLS = {"get_actor-as-get_count_platform": ("get_actor", "get_count_platform
             "recommender-without-its-model": ("recommender", "recommender", layout.RECOMMENDER_MODEL)}
 
 
+def _etl_task(template) -> dict:
+    [task] = template.find_resources("AWS::ECS::TaskDefinition").values()
+    return task["Properties"]
+
+
 def _role_statements(template, function: str) -> list[dict]:
-    """The statements of every policy attached to the function's role, as synthesised."""
-    [props] = [f["Properties"] for f in template.find_resources("AWS::Lambda::Function").values()
-               if f["Properties"].get("FunctionName") == f"streamlens-dev-{function}"]
-    role = props["Role"]["Fn::GetAtt"][0]
+    """The statements of every policy attached to the function's role (the ETL's: its task's role), as
+    synthesised."""
+    if function == "etl":
+        role = _etl_task(template)["TaskRoleArn"]["Fn::GetAtt"][0]
+    else:
+        [props] = [f["Properties"] for f in template.find_resources("AWS::Lambda::Function").values()
+                   if f["Properties"].get("FunctionName") == f"streamlens-dev-{function}"]
+        role = props["Role"]["Fn::GetAtt"][0]
     assert "ManagedPolicyArns" not in template.to_json()["Resources"][role]["Properties"], "resolve managed policies"
     return [s for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
             for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
 def _resolve(value, bucket_id: str, bucket: str):
-    """CloudFormation intrinsics resolved: the releases bucket's Arn is the test bucket's, any other resource's an
-    ARN of no S3 object; an intrinsic not handled here fails rather than pass unresolved."""
+    """CloudFormation intrinsics resolved: the releases bucket's Arn and name are the test bucket's, any other
+    resource's Arn an ARN of no S3 object; an intrinsic not handled here fails rather than pass unresolved."""
     if isinstance(value, list):
         return [_resolve(v, bucket_id, bucket) for v in value]
     if not isinstance(value, dict):
@@ -78,6 +86,8 @@ def _resolve(value, bucket_id: str, bucket: str):
         argument = value[intrinsic]
         if intrinsic == "Fn::GetAtt" and argument[1] == "Arn":
             return f"arn:aws:s3:::{bucket}" if argument[0] == bucket_id else f"arn:aws:cloudformation:::{argument[0]}"
+        if intrinsic == "Ref" and argument == bucket_id:
+            return bucket
         if intrinsic == "Fn::Join":
             return argument[0].join(_resolve(part, bucket_id, bucket) for part in argument[1])
         raise AssertionError(f"unresolved intrinsic {value}")
@@ -280,10 +290,29 @@ def test_without_its_grant_a_function_answers_503(world, valid_requests, monkeyp
     assert {status for _, status, _ in answered} == {503}, answered
 
 
-def test_the_etl_publishes_with_only_its_own_policy_and_writes_nowhere_else(world, monkeypatch):
-    """The ETL as the stack runs it (its data under raw/ of its bucket), with its role's policy: it publishes, and
-    every listing it makes is one its ListBucket condition allows (moto does not check the condition)."""
+def _as_the_stack_runs_the_etl(template, monkeypatch, **options) -> list[str]:
+    """The task's command (the image's CMD) and environment as synthesised, its bucket the test's, and the event
+    the state machine passes when the rule fires (its input, as JSON, in the container override), plus options."""
+    [bucket_id] = template.find_resources("AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": {}}})
+    [container] = _etl_task(template)["ContainerDefinitions"]
+    for variable in _resolve(container["Environment"], bucket_id, ETL_BUCKET):
+        monkeypatch.setenv(variable["Name"], variable["Value"])
+    [rule] = template.find_resources("AWS::Events::Rule").values()
+    [target] = rule["Properties"]["Targets"]
+    monkeypatch.setenv(EVENT_VARIABLE, json.dumps({**json.loads(target["Input"]), **options}))
+    [command] = re.findall(r"^CMD (\[.*\])$", (REPO / "infra" / "etl.Dockerfile").read_text(), re.MULTILINE)
+    python, dash_m, module, *arguments = json.loads(command)
+    assert (python, dash_m, module) == ("python", "-m", "etl_job")
+    return arguments
+
+
+def test_the_etl_publishes_with_only_its_own_policy_and_writes_nowhere_else(world, synthesized, monkeypatch,
+                                                                            capsys):
+    """The ETL as the stack runs it (the task's command and environment, the rule's event, its data under raw/ of
+    its bucket), with its task role's policy: it publishes, and every listing it makes is one its ListBucket
+    condition allows (moto does not check the condition)."""
     world.become(monkeypatch, "etl", bucket=ETL_BUCKET)
+    arguments = _as_the_stack_runs_the_etl(synthesized[1], monkeypatch, skip_training=True)  # models/ is releases/
     listed: list[str] = []
     plain = BaseClient._make_api_call
 
@@ -293,13 +322,12 @@ def test_the_etl_publishes_with_only_its_own_policy_and_writes_nowhere_else(worl
         return plain(self, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
-    settings = get_settings()
-    summary = run_etl(DataSource(f"s3://{ETL_BUCKET}/raw"), ObjectStore.from_settings(settings), settings,
-                      EtlOptions(train=False), Progress(io.StringIO()))
+    assert etl_main(arguments) == 0
+    printed = capsys.readouterr().out
     listings = listed[:]                     # the ETL's, not those of the checks below
     admin = world.client("admin")
     live = json.loads(admin.get_object(Bucket=ETL_BUCKET, Key=layout.MANIFEST)["Body"].read())
-    assert live["release_id"] == summary["release_id"]
+    assert f'"release_id": "{live["release_id"]}"' in printed, "the task prints the release it published"
     written = {o["Key"] for page in admin.get_paginator("list_objects_v2").paginate(Bucket=ETL_BUCKET)
                for o in page.get("Contents", [])}
     assert {f"{layout.RELEASES}{live['release_id']}/{name}" for name in live["objects"]} <= written

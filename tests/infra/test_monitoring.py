@@ -26,7 +26,7 @@ def _alarms(template) -> list[dict]:
 
 
 def _function_ids(template) -> dict[str, str]:
-    """Logical id of each function, by its name in infra.data_api.FUNCTIONS (and `etl`)."""
+    """Logical id of each function, by its name in infra.data_api.FUNCTIONS."""
     return {f["Properties"]["FunctionName"].removeprefix("streamlens-dev-"): key
             for key, f in template.find_resources("AWS::Lambda::Function").items()
             if "FunctionName" in f["Properties"]}
@@ -43,12 +43,12 @@ def _on(alarms: list[dict], namespace: str, metric: str, dimensions: list[dict])
 
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
-def test_every_function_and_the_etl_has_its_own_errors_and_throttles_alarm(synthesized, metric):
+def test_every_function_has_its_own_errors_and_throttles_alarm(synthesized, metric):
     from infra.data_api import FUNCTIONS
 
     _, template, _ = synthesized
     ids = _function_ids(template)
-    names = [spec.name for spec in FUNCTIONS] + ["etl"]
+    names = [spec.name for spec in FUNCTIONS]
     assert set(names) <= set(ids)
     alarms = _alarms(template)
     for name in names:
@@ -84,12 +84,19 @@ def test_the_api_alarms_on_a_p99_latency_well_under_the_function_timeouts(synthe
     assert 1000 < LATENCY_P99_MS <= min(spec.timeout for spec in FUNCTIONS) * 1000 / 2
 
 
-def test_a_failed_etl_run_alarms_twice_on_its_errors_and_on_the_failed_runs_queue(synthesized):
+def test_a_failed_etl_run_alarms_on_the_state_machine_and_on_the_failed_runs_queue(synthesized):
+    """A run that fails (the Fail state: the task's exit code, an error) or passes its time-out alarms on its
+    execution's metric, and stays visible through the queue's until the message is read."""
     _, template, _ = synthesized
     alarms = _alarms(template)
-    [errors] = _on(alarms, "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": _function_ids(
-        template)["etl"]}}])
-    assert "failed-runs queue" in errors["AlarmDescription"]
+    [machine_id] = template.find_resources("AWS::StepFunctions::StateMachine").keys()
+    on_machine = [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    for metric, name in (("ExecutionsFailed", "etl-failed"), ("ExecutionsTimedOut", "etl-timed-out")):
+        [alarm] = _on(alarms, "AWS/States", metric, on_machine)
+        assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 1), metric
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["AlarmName"] == f"streamlens-dev-{name}"
+    assert "failed-runs queue" in _on(alarms, "AWS/States", "ExecutionsFailed", on_machine)[0]["AlarmDescription"]
     [queue_id] = template.find_resources("AWS::SQS::Queue").keys()
     [queued] = _on(alarms, "AWS/SQS", "ApproximateNumberOfMessagesVisible",
                    [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}])
@@ -102,7 +109,7 @@ def test_every_alarm_notifies_the_one_topic_and_no_data_is_no_alarm(synthesized)
 
     _, template, _ = synthesized
     alarms = _alarms(template)
-    assert len(alarms) == 2 * (len(FUNCTIONS) + 1) + 3
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + 2       # each function's 2, the ETL's 3, the API's 2
     topic = {"Ref": _topic_id(template)}
     assert all(a["AlarmActions"] == [topic] for a in alarms), [a["AlarmName"] for a in alarms]
     assert all(a["TreatMissingData"] == "notBreaching" for a in alarms)
@@ -146,11 +153,16 @@ def test_the_dashboard_shows_the_api_every_function_the_etl_and_its_queue(synthe
     text = "".join(part for part in parts if isinstance(part, str))
     tokens = [json.dumps(part) for part in parts if not isinstance(part, str)]
     for metric in ("Count", "4XXError", "5XXError", "Latency", "Invocations", "Errors", "Throttles", "Duration",
-                   "ApproximateNumberOfMessagesVisible"):
+                   "ApproximateNumberOfMessagesVisible", "ExecutionTime", "ExecutionsSucceeded", "ExecutionsFailed",
+                   "ExecutionsTimedOut", "MemoryUtilized"):
         assert f'"{metric}"' in text, metric
     assert '"stat":"p50"' in text and '"stat":"p99"' in text
     for name, key in _function_ids(template).items():
-        assert tokens.count(json.dumps({"Ref": key})) >= (2 if name == "etl" else 4), name
+        assert tokens.count(json.dumps({"Ref": key})) >= 4, name
+    [machine_id] = template.find_resources("AWS::StepFunctions::StateMachine").keys()
+    assert tokens.count(json.dumps({"Ref": machine_id})) >= 4, "run time, published, failed, timed out"
+    [cluster_id] = template.find_resources("AWS::ECS::Cluster").keys()
+    assert json.dumps({"Ref": cluster_id}) in tokens and '"TaskDefinitionFamily","streamlens-dev-etl"' in text
     [queue_id] = template.find_resources("AWS::SQS::Queue").keys()
     assert json.dumps({"Fn::GetAtt": [queue_id, "QueueName"]}) in tokens
     alarm_ids = template.find_resources("AWS::CloudWatch::Alarm").keys()
