@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass, field
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 STYLE = """
@@ -23,9 +25,44 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.5rem; border-bo
 figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; }
 figcaption, caption { font-size: .95rem; color: #444; margin: .3rem 0; text-align: left; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
-th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: right; } th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
+th, td { border: 1px solid #ddd; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } .num { text-align: right; font-variant-numeric: tabular-nums; }
+nav ol { columns: 2; margin: .5rem 0; } nav li { margin: .15rem 0; }
 """
+
+
+def _cell(value) -> str:
+    """One table cell as text: empty for missing, floats to 4 significant digits, the rest as str."""
+    if value is None or (not isinstance(value, (str, list, tuple, dict)) and bool(pd.isna(value))):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def _tag(tag: str, text: str, num: bool) -> str:
+    return f'<{tag} class="num">{html.escape(text)}</{tag}>' if num else f"<{tag}>{html.escape(text)}</{tag}>"
+
+
+def html_table(frame: pd.DataFrame, index: bool = True) -> str:
+    """A frame as an HTML table whose number columns carry class "num" (right-aligned), text left-aligned."""
+    def numeric(values: pd.Series | pd.Index) -> bool:
+        return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+    columns = [numeric(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    label_num = numeric(frame.index)
+    head = (_tag("th", str(frame.index.name or ""), label_num) if index else "") + "".join(
+        _tag("th", str(name), num) for name, num in zip(frame.columns, columns))
+    rows = []
+    for label, row in zip(frame.index, frame.itertuples(index=False)):
+        cells = "".join(_tag("td", _cell(value), num) for value, num in zip(row, columns))
+        rows.append(f"<tr>{_tag('th', _cell(label), label_num) if index else ''}{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def anchor(heading: str) -> str:
+    """A section heading -> its id in the page: 'Volume and completeness' -> 'volume-and-completeness'."""
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
 
 
 @dataclass
@@ -34,9 +71,15 @@ class Page:
     intro: str = ""
     parts: list[str] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)       # (anchor, heading), for the contents
 
     def section(self, heading: str) -> None:
-        self.parts.append(f"<h2>{html.escape(heading)}</h2>")
+        """A heading with an id; render() lists every section at the top, linked to it."""
+        name = anchor(heading)
+        if name in {n for n, _ in self.sections}:
+            raise ValueError(f"two sections named {heading!r}")
+        self.sections.append((name, heading))
+        self.parts.append(f'<h2 id="{name}">{html.escape(heading)}</h2>')
 
     def text(self, paragraph: str) -> None:
         self.parts.append(f"<p>{html.escape(paragraph)}</p>")
@@ -53,15 +96,22 @@ class Page:
                           f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
     def table(self, name: str, frame: pd.DataFrame, caption: str, index: bool = True) -> None:
-        body = frame.to_html(index=index, border=0, na_rep="", float_format=lambda v: f"{v:,.4g}")
         self.parts.append(f'<div data-table="{html.escape(name)}"><p class="caption">{html.escape(caption)}</p>'
-                          f"{body}</div>")
+                          f"{html_table(frame, index)}</div>")
+
+    def bullets(self, name: str, items: list[str]) -> None:
+        """A list of sentences (the alerts), named like charts and tables (data-list)."""
+        entries = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+        self.parts.append(f'<ul data-list="{html.escape(name)}">{entries}</ul>')
 
     def render(self) -> bytes:
+        contents = "".join(f'<li><a href="#{name}">{html.escape(heading)}</a></li>' for name, heading in self.sections)
+        nav = f'<nav id="contents" aria-label="Contents"><strong>Contents</strong><ol>{contents}</ol></nav>' \
+            if self.sections else ""
         return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
                 f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head><body>"
-                f"<h1>{html.escape(self.title)}</h1><p>{html.escape(self.intro)}</p>"
+                f"<h1>{html.escape(self.title)}</h1><p>{html.escape(self.intro)}</p>{nav}"
                 + "".join(self.parts) + "</body></html>").encode()
 
 

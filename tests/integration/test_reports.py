@@ -78,7 +78,13 @@ def _check_streaming(release):
     assert set(found) == STREAMING_CHARTS
     titles, ratings = release["titles"], release["ratings"]
     sizes = titles["platform"].astype(str).value_counts()
-    assert f"{sizes.idxmax()} is the largest catalog ({sizes.max():,} titles)" in found["titles_per_platform_and_type"]
+    leaders = sorted(sizes[sizes == sizes.max()].index)
+    volume = found["titles_per_platform_and_type"]
+    if len(leaders) == 1:
+        assert f"{leaders[0]} is the largest catalog ({sizes.max():,} titles)" in volume
+    else:
+        assert f"{', '.join(leaders[:-1])} and {leaders[-1]} are the largest catalogs ({sizes.max():,} titles each)" \
+            in volume, "a tie is stated"
     assert f"movies are {(titles['type'] == 'movie').mean():.0%} of all titles" in found["titles_per_platform_and_type"]
     movies = titles[titles["duration_type"] == "min"]
     longest = movies.sort_values("duration_int", ascending=False, kind="stable").iloc[0]
@@ -91,12 +97,42 @@ def _check_streaming(release):
     assert f"rejected: {rejected:,} rows" in page
     key = titles["title"].str.lower().str.strip() + "|" + titles["release_year"].astype(str)
     across = int((titles.assign(key=key).groupby("key")["platform"].nunique() > 1).sum())
-    assert re.search(rf"more than one platform</th>\s*<td>{across}</td>", page)
+    assert re.search(rf'more than one platform</th>\s*<td class="num">{across}</td>', page)
+    _check_contents_and_overview(page, titles)
+    genres = {p: {g.strip() for v in group.dropna() for g in v.split(",") if g.strip()}
+              for p, group in titles.groupby(titles["platform"].astype(str))["listed_in"]}
+    jaccard = {round(len(genres[a] & genres[b]) / len(genres[a] | genres[b]), 2)
+               for a in genres for b in genres if a < b}
+    if len(jaccard) == 1:
+        assert f"all {len(genres) * (len(genres) - 1) // 2} platform pairs are equally alike" in found["genre_overlap"]
+    else:
+        assert f"({max(jaccard):.2f})" in found["genre_overlap"] or f"(tied at {max(jaccard):.2f})" in \
+            found["genre_overlap"]
+
+
+def _check_contents_and_overview(page: str, table: pd.DataFrame) -> None:
+    """Every contents link reaches a heading of the page; the overview lists each column of the published table
+    with its count of nulls (blank strings and empty lists count too, so at least that many)."""
+    nav = re.search(r'<nav id="contents".*?</nav>', page, flags=re.S)
+    assert nav, "the page opens with its contents"
+    links = re.findall(r'href="#([^"]+)"', nav.group())
+    assert links[:2] == ["alerts", links[1]] and links[1].startswith("columns-of-the-")
+    ids = re.findall(r'<h2 id="([^"]+)"', page)
+    assert links == ids and len(set(ids)) == len(ids)
+    overview = re.search(r'<div data-table="overview_[^"]+">.*?</div>', page, flags=re.S)
+    assert overview
+    rows = {cells[0]: cells for cells in (re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
+                                          for row in re.findall(r"<tr>(.*?)</tr>", overview.group())[1:])}
+    assert list(rows) == list(table.columns)
+    for column in table.columns:
+        assert int(rows[column][2]) >= int(table[column].isna().sum()), column
+    assert re.search(r'<ul data-list="alerts"><li>', page)
 
 
 def _check_movies(release, with_ratings: bool):
     page = release["read"]("reports/data_movies.html").decode()
     found = charts(page)
+    _check_contents_and_overview(page, release["movies"])
     assert set(found) == MOVIES_CHARTS | (RATINGS_CHARTS if with_ratings else set())
     movies = release["movies"]
     years = movies["release_year"].value_counts()
@@ -115,6 +151,14 @@ def test_reports_of_a_generated_release(generated):
 def test_reports_of_the_real_catalogs(real, shared_data):
     _check_streaming(real)
     _check_movies(real, with_ratings=True)
+    titles = real["titles"]
+    hulu = titles[titles["platform"].astype(str) == "hulu"]
+    alerts = [html.unescape(a) for a in re.findall(r"<li>([^<]*)</li>",
+                                                   real["read"]("reports/data_streaming.html").decode())]
+    assert f"director is missing for {hulu['director'].isna().mean():.0%} of hulu's titles" in " ".join(alerts), \
+        "the real hulu export has no directors"
+    sizes = titles["platform"].astype(str).value_counts()
+    assert any(f"is {sizes.max() / sizes.min():.1f} times the smallest" in a for a in alerts)
     ratings = pd.read_csv(shared_data / "movies" / "ratings_small.csv")
     links = pd.read_csv(shared_data / "movies" / "links.csv").dropna(subset=["tmdbId"])
     used = ratings.merge(links, on="movieId")
@@ -138,7 +182,7 @@ def _check_model_report(release, datasets: tuple[str, ...], similar: tuple[str, 
         assert (f"popularity {top['popularity']['precision']:.3f}" in found[f"{name}_top_n"]
                 and f"{top['ranking_model']['precision']:.3f}" in found[f"{name}_top_n"])
         for result in card["grid_search"]["results"]:
-            assert f"<td>{result['rmse']:.4g}</td>" in page
+            assert f'<td class="num">{result["rmse"]:.4g}</td>' in page
     similar_card = json.loads(release["read"]("models/similar/model_card.json"))
     for catalog in similar:
         share = similar_card[catalog]["evaluation"]["content"]["genres"]["share_any"]
