@@ -3,19 +3,25 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: run test lint mutation layers synth bench bench-etl bench-scale bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
+# What the local run needs (requirements.txt), then what the tests, the CDK app and the audits add.
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 $(CDK_CLI): infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
@@ -24,13 +30,13 @@ $(CDK_CLI): infra/package.json infra/package-lock.json
 run: $(STAMP)
 	$(PY) -m local_run
 
-test: $(STAMP) $(CDK_CLI)
+test: $(DEV_STAMP) $(CDK_CLI)
 	$(PY) -m pytest -q
 
 layers: $(STAMP)
 	$(PY) layers/build.py
 
-synth: layers $(CDK_CLI)
+synth: layers $(DEV_STAMP) $(CDK_CLI)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CDK_CLI) synth --quiet $(if $(STAGE),-c stage=$(STAGE))
 
 bench: bench-etl bench-quality bench-topn bench-functions bench-movies bench-similar
@@ -50,7 +56,7 @@ bench-topn: $(STAMP)
 clean:
 	rm -rf .local .pytest_cache cdk.out layers/build
 
-bench-functions: $(STAMP)
+bench-functions: $(DEV_STAMP)
 	$(PY) bench/functions_bench.py
 
 bench-movies: $(STAMP)
@@ -59,19 +65,19 @@ bench-movies: $(STAMP)
 bench-similar: $(STAMP)
 	$(PY) bench/similar_weights.py
 
-audit: $(STAMP)
+audit: $(DEV_STAMP)
 	$(PY) .ci/audit.py
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-mutation: $(STAMP)
+mutation: $(DEV_STAMP)
 	$(PY) -m mutmut run --max-children 2
 	$(PY) -m mutmut results
 
-fuzz: $(STAMP)
+fuzz: $(DEV_STAMP)
 	STREAMLENS_FUZZ_EXAMPLES=$${EXAMPLES:-500} $(PY) -m pytest -q tests/integration/test_fuzz.py -p no:cacheprovider
 
-load: $(STAMP)
+load: $(DEV_STAMP)
 	$(PY) bench/load_test.py

@@ -9,6 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
+from botocore.exceptions import EndpointConnectionError
+
 from streamlens.config import get_settings
 from streamlens.release import ReleaseNotFound, list_releases, read_manifest, rollback
 from streamlens.storage import ObjectStore
@@ -146,10 +148,21 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser(), argv)
 
 
+def no_s3_message(url: str) -> str:
+    """Why a command could not reach its S3, and what to do: usually the local run's embedded S3 is not up."""
+    endpoint = get_settings().s3_endpoint
+    if endpoint:
+        return (f"no S3 answers at {endpoint} ({url}). The embedded S3 runs while the local run does: start "
+                f"`make run` (or `python -m local_run`) in another terminal and run this command again; to use "
+                f"AWS instead, set STREAMLENS_S3_ENDPOINT= (empty) and STREAMLENS_BUCKET")
+    return f"S3 could not be reached ({url}): check the network and the AWS region"
+
+
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse, run the chosen command, and turn the errors a user can fix into a message and an exit code
-    (2: bad input or no release; 3: another ETL run holds the lock)."""
+    (2: bad input, no release or no S3 to reach; 3: another ETL run holds the lock)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)    # its INFO lines are about its own choices
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -159,6 +172,9 @@ def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except EtlLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except EndpointConnectionError as exc:
+        print(f"error: {no_s3_message(exc.kwargs.get('endpoint_url', ''))}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return 130

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from surprise import SVD, AlgoBase, BaselineOnly, KNNWithMeans, Trainset, accuracy
-from surprise.model_selection import GridSearchCV, KFold, train_test_split
+from surprise.model_selection import KFold, train_test_split
+from surprise.model_selection.validation import fit_and_score
 
+from .progress import Progress, Steps
 from .svd import fit_svd, to_dataset, to_trainset
 
 LEARNING_CURVE_SHARES = (0.1, 0.25, 0.5)     # of the training part, up to LEARNING_CURVE_MAX_ROWS; then all of it
@@ -47,20 +51,29 @@ def _scores(predictions) -> dict[str, float]:
 
 
 def grid_search(ratings: pd.DataFrame, grid: dict[str, list], cv: int, seed: int, n_jobs: int,
-                max_rows: int) -> dict:
-    """GridSearchCV of SVD over the grid, on at most max_rows ratings; the card's `grid_search` section."""
+                max_rows: int, steps: Steps | None = None) -> dict:
+    """Surprise's GridSearchCV of SVD over the grid, on at most max_rows ratings: the same fits of every
+    combination on every fold (surprise's fit_and_score), scored the same way, but each fit advances `steps`
+    when it is done, so that a search of minutes shows its progress. The card's `grid_search` section."""
     frame = _sample(ratings, max_rows, seed)
     t0 = time.perf_counter()
-    folds = KFold(n_splits=cv, random_state=seed, shuffle=True)   # an int cv draws from numpy's global generator
-    search = GridSearchCV(SVD, {**grid, "random_state": [seed]}, measures=["rmse", "mae"], cv=folds, n_jobs=n_jobs,
-                          joblib_verbose=0)
-    search.fit(to_dataset(frame))
-    rows = [{"params": {k: v for k, v in p.items() if k != "random_state"},
-             "rmse": round(float(r), 5), "mae": round(float(m), 5)}
-            for p, r, m in zip(search.cv_results["params"], search.cv_results["mean_test_rmse"],
-                               search.cv_results["mean_test_mae"])]
-    best = {k: v for k, v in search.best_params["rmse"].items() if k != "random_state"}
-    return {"sample_rows": len(frame), "cv": cv, "grid": grid, "results": rows, "best": best,
+    folds = list(KFold(n_splits=cv, random_state=seed, shuffle=True).split(to_dataset(frame)))
+    combos = [dict(zip(grid, values)) for values in product(*grid.values())]
+    fits = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(fit_and_score)(SVD(**params, random_state=seed), trainset, testset, ["rmse", "mae"])
+        for params, (trainset, testset) in product(combos, folds))
+    scores = []
+    for measures, *_ in fits:
+        scores.append(measures)
+        if steps is not None:
+            steps.advance()
+    if steps is not None:
+        steps.close()
+    rmse, mae = (np.asarray([m[name] for m in scores]).reshape(len(combos), cv).mean(axis=1)
+                 for name in ("rmse", "mae"))
+    rows = [{"params": params, "rmse": round(float(r), 5), "mae": round(float(m), 5)}
+            for params, r, m in zip(combos, rmse, mae)]
+    return {"sample_rows": len(frame), "cv": cv, "grid": grid, "results": rows, "best": combos[int(np.argmin(rmse))],
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -83,21 +96,23 @@ def holdout(ratings: pd.DataFrame, max_rows: int, test_size: float, seed: int) -
     return Holdout(frame, trainset, testset, test_size)
 
 
-def score_candidates(candidates: dict[str, dict], split: Holdout, seed: int, say) -> tuple[dict, dict[str, SVD]]:
+def score_candidates(candidates: dict[str, dict], split: Holdout, seed: int,
+                     say: Progress) -> tuple[dict, dict[str, SVD]]:
     """Each SVD candidate fitted on the split's training part and scored on its held-out part:
     (the card's rows, the fitted SVDs)."""
     results: dict[str, dict] = {}
     fitted: dict[str, SVD] = {}
     for name, params in candidates.items():
         t0 = time.perf_counter()
-        fitted[name] = fit_svd(params, split.trainset, seed)
+        with say.begin(f"candidate {name}", split.trainset.n_ratings, "ratings"):
+            fitted[name] = fit_svd(params, split.trainset, seed)
         results[name] = {"algorithm": "SVD", "params": params, **_scores(fitted[name].test(split.testset)),
                          "fit_seconds": round(time.perf_counter() - t0, 1)}
         say("candidate", name=name, **results[name])
     return results, fitted
 
 
-def score_baselines(split: Holdout, say) -> dict[str, dict]:
+def score_baselines(split: Holdout, say: Progress) -> dict[str, dict]:
     """BaselineOnly and the global mean on the same split."""
     results: dict[str, dict] = {}
     for name, algo in (("baseline_only", BaselineOnly(verbose=False)), ("global_mean", GlobalMean())):

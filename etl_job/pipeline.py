@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -56,7 +56,7 @@ from .similar_catalogs import movies_similar, streaming_similar
 from .similar_titles import Neighbours
 from .slices import build_slices, title_index
 from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
-from .training import REFERENCE_CONFIG, TrainConfig, train_recommender
+from .training import REFERENCE_CONFIG, TrainConfig, config_for, train_recommender
 
 
 @dataclass
@@ -65,7 +65,7 @@ class EtlOptions:
     sample_ratings: int = 200_000     # generated when the data folder has no ratings
     sample_users: int = 5_000
     seed: int = 42
-    train_config: TrainConfig = field(default_factory=TrainConfig)
+    train_config: TrainConfig | None = None   # None: chosen by the number of ratings (etl_job.training.config_for)
     accept_shrink: bool = False      # publish even if a catalog disappears or shrinks (etl_job.release_guard)
 
 
@@ -128,7 +128,7 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
     ids = titles["id"].to_numpy()
     users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
     frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
-    result = train_recommender(frame, config, progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+    result = train_recommender(frame, config, progress=say.scoped("training: "))
     del frame
     card = result.card
     if result.model is None:
@@ -138,7 +138,7 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
                                   svd_params=card["chosen"]["params"]),
                           tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
                           neighbours=neighbours.index, similarity=neighbours.score,
-                          progress=lambda stage, **kw: say(f"training: {stage}", **kw))
+                          progress=say.scoped("training: "))
     assert ranked.model is not None      # train_ranker's final fit is on by default
     card.update({"release_id": writer.release_id, "data": "streaming ratings", "ratings_origin": ratings_origin,
                  "ranking": ranked.card})
@@ -206,13 +206,13 @@ def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityRepor
         raw = small[["userId", "movieId", "rating"]]
         result = train_recommender(raw.set_axis(["user", "item", "rating"], axis=1),
                                    replace(REFERENCE_CONFIG, recommend_threshold=config.recommend_threshold),
-                                   progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
+                                   progress=say.scoped("ratings_small: "))
         items, movie_ids = pd.factorize(raw["movieId"])
         ranked = train_ranker(raw["userId"].to_numpy(), items, raw["rating"].to_numpy(), len(movie_ids),
                               replace(config.ranking, threshold=config.recommend_threshold,
                                       svd_params=result.card["chosen"]["params"]),
                               tie_key=movie_ids.astype(str).to_numpy(), final_fit=False,
-                              progress=lambda stage, **kw: say(f"ratings_small: {stage}", **kw))
+                              progress=say.scoped("ratings_small: "))
         reference = {**result.card, "ranking": ranked.card,
                      "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
         writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
@@ -235,10 +235,10 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     stages is the order of the release's writes (tests/integration/test_etl_faults.py stops a run between any two)."""
     options = options or EtlOptions()
     say = progress or Progress()
-    config = replace(options.train_config, recommend_threshold=settings.recommend_threshold)
-
     catalogs = _read_catalogs(source, say)
     valid = _validate_ratings(source, catalogs.frame, options, say)
+    config = replace(options.train_config or config_for(len(valid.ratings)),
+                     recommend_threshold=settings.recommend_threshold)
     movies = _read_movies(source, say)
     counts, accepted = _guard_live_release(store, settings, catalogs, movies, options.accept_shrink)
 
@@ -267,8 +267,8 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         **({"accepted_shrink": accepted} if accepted else {}),
     })
 
-    for report in reports.values():
-        print(report.summary())
+    print("data quality: " + "; ".join(report.headline() for report in reports.values())
+          + f" (every repair and reject: {QUALITY_REPORT} and the rejects reports of release {writer.release_id})")
     return {
         "release_id": writer.release_id,
         "objects": len(manifest["objects"]),
@@ -347,7 +347,7 @@ def _write_similar_titles(writer: ReleaseWriter, titles: pd.DataFrame, scores: p
                           say: Progress) -> tuple[dict, Neighbours]:
     """The similar titles' serving bundle; returns the similar model card (so far) and the neighbours, which
     give titles nobody rated their ranking factors."""
-    bundle, card, neighbours = streaming_similar(titles, scores)
+    bundle, card, neighbours = streaming_similar(titles, scores, say)
     writer.put(SIMILAR_BUNDLE, bundle)
     similar_card = {"release_id": writer.release_id, "streaming": card}
     say("similar titles", seconds=card["build_seconds"], features=card["features"])

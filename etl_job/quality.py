@@ -153,13 +153,7 @@ class QualityReport:
             self._csv = ("".join(parts).encode(), max(0, len(parts) - 1))
         return self._csv
 
-    def summary(self) -> str:
-        lines = [f"data quality [{self.dataset}]: {self.total_in:,} rows in, {self.total_out:,} out, "
-                 f"{self.total_rejected:,} rejected"]
-        for group in sorted(set(self.rows_in) | set(self.repairs) | set(self.rejects)):
-            rep = ", ".join(f"{k}={v}" for k, v in sorted(self.repairs.get(group, {}).items())) or "none"
-            rej = ", ".join(f"{k}={v}" for k, v in sorted(self.rejects.get(group, {}).items())) or "none"
-            lines.append(f"  {group:10s} in={self.rows_in.get(group, 0):>9,} out={self.rows_out.get(group, 0):>9,}"
-                         f"  repairs: {rep}  rejects: {rej}")
-        lines.extend(f"  note: {note}" for note in self.notes)
-        return "\n".join(lines)
+    def headline(self) -> str:
+        """One line for a terminal; every figure is in to_dict (the release's quality report)."""
+        return (f"{self.dataset} {self.total_in:,} rows in, {self.total_out:,} out, {self.total_rejected:,} "
+                f"rejected")

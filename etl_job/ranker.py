@@ -8,7 +8,6 @@ which titles a user is likely to watch at all, weighted by how much they liked w
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,10 +19,9 @@ from scipy import sparse
 from streamlens.factor_model import FactorModel
 from streamlens.ranking import RankingModel, top_positions
 
+from .progress import Progress
 from .svd import export_svd, fit_svd, to_dataset
 from .topn_eval import Split, evaluate_topn, make_split, popularity_scorer, random_scorer
-
-log = logging.getLogger(__name__)
 
 # Around the best of a wider search on a validation split of ratings_small (16-200 factors, regularisation
 # 0.01-300, alpha 0.1-3, binary or rating confidences, 15-40 iterations): strong regularisation and
@@ -228,9 +226,9 @@ class RankResult:
 def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_items: int, config: RankConfig,
                  tie_key: np.ndarray | None = None, groups: np.ndarray | None = None,
                  neighbours: np.ndarray | None = None, similarity: np.ndarray | None = None,
-                 final_fit: bool = True, progress=None) -> RankResult:
+                 final_fit: bool = True, progress: Progress | None = None) -> RankResult:
     """users: raw ids; items: positions 0..n_items-1 (the catalog's); groups: a platform per item."""
-    say = progress or (lambda stage, **kw: log.info("%s %s", stage, kw))
+    say = progress or Progress(quiet=True)
     started = time.perf_counter()
     sample = _whole_users(np.asarray(users), config.eval_max_ratings, config.seed)
     split = make_split(np.asarray(users)[sample], np.asarray(items)[sample], np.asarray(ratings)[sample], n_items,
@@ -245,11 +243,13 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
                                          "max_users_ranked": config.eval_max_users}}
     affordable = tuple(p for p in config.grid if len(users) * p["factors"] ** 2 <= config.final_budget)
     card["left_out_for_time"] = [p for p in config.grid if p not in affordable]
-    params, grid = _select(split, replace(config, grid=affordable or config.grid[:1]), tie_key)
+    with say.begin("ranking grid", len(affordable or config.grid[:1]), "models"):
+        params, grid = _select(split, replace(config, grid=affordable or config.grid[:1]), tie_key)
     card["grid"] = grid
     card["chosen"] = params
     say("ranking grid", best=params, ndcg=max(r["ndcg"] or 0 for r in grid))
 
+    evaluation = say.begin("ranking evaluation")
     train = split.part(False)
     als = fit_als(*train, split.n_users, n_items, params, config)
     rated = np.zeros(n_items, dtype=bool)
@@ -265,6 +265,7 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
         allowed.update({str(g): groups == g for g in np.unique(groups)})
     card["evaluation"] = evaluate_topn(split, scorers, config.k, config.threshold, allowed, tie_key,
                                        config.eval_max_users, config.seed)
+    evaluation.close()
     top = card["evaluation"]["all"]
     say("ranking evaluation", model=top["ranking_model"]["precision"], popularity=top["popularity"]["precision"])
     if svd is not None:
@@ -272,7 +273,8 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
                                                           config.threshold, min(500, config.eval_max_users),
                                                           config.seed)
     if neighbours is not None:
-        card["new_titles"] = new_titles_effect(split, params, config, neighbours, similarity, tie_key)
+        with say.begin("new titles"):
+            card["new_titles"] = new_titles_effect(split, params, config, neighbours, similarity, tie_key)
         say("new titles", **{k: card["new_titles"][k] for k in ("recall_at_10", "chance_at_10")})
     card["evaluation_seconds"] = round(time.perf_counter() - started, 1)
     if not final_fit:
@@ -280,8 +282,9 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
 
     t0 = time.perf_counter()
     rows, uniques = pd.factorize(np.asarray(users))
-    als = fit_als(rows, np.asarray(items), np.asarray(ratings, dtype=np.float64), len(uniques), n_items, params,
-                  config)
+    with say.begin("ranking final fit", len(rows), "ratings"):
+        als = fit_als(rows, np.asarray(items), np.asarray(ratings, dtype=np.float64), len(uniques), n_items,
+                      params, config)
     rated = np.zeros(n_items, dtype=bool)
     rated[np.asarray(items)] = True
     final, filled = fill_from_content(to_ranking_model(als, params), rated, neighbours, similarity)

@@ -12,6 +12,7 @@ import pandas as pd
 from streamlens.similar import DEFAULT_N, build_similar_bundle
 from streamlens.text import match_key
 
+from .progress import Progress
 from .similar_eval import evaluate
 from .similar_titles import (
     MAX_NEIGHBOURS,
@@ -30,7 +31,8 @@ def _section(fields: tuple[ContentField, ...], matrix, seconds: float, figures: 
             "build_seconds": round(seconds, 2), "evaluation": figures, **extra}
 
 
-def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame) -> tuple[bytes, dict, Neighbours]:
+def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame,
+                      progress: Progress | None = None) -> tuple[bytes, dict, Neighbours]:
     """Neighbours over all platforms and within each; one work (same title, type and year) listed once.
     The neighbours over all platforms are returned too: the ranking model reaches unrated titles through them."""
     started = time.perf_counter()
@@ -39,7 +41,7 @@ def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame) -> tuple[bytes
                                     zip(titles["title"], titles["type"], titles["release_year"])]))[0]
     platforms = titles["platform"].astype(str).to_numpy()
     groups = {name: platforms == name for name in np.unique(platforms)}
-    found = nearest_neighbours(matrix, works=works, groups=groups)
+    found = nearest_neighbours(matrix, works=works, groups=groups, progress=progress)
     seconds = time.perf_counter() - started
     bundle = build_similar_bundle(titles["id"].to_numpy(), titles["title"].to_numpy(), titles["release_year"],
                                   scores["rating_count"].to_numpy(), found, platforms=platforms)

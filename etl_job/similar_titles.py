@@ -29,6 +29,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from streamlens.text import match_key
 
+from .progress import Progress
+
 MAX_NEIGHBOURS = 20            # stored per title (and per platform): the most a request can ask for
 MAIN_CAST = 5                  # the billed stars carry the style; the long tail of a cast is noise
 DENSE_DF_SHARE = 0.06          # a term in more than 6 % of the titles is multiplied densely
@@ -172,12 +174,14 @@ def _first_of_each_work(index: np.ndarray, score: np.ndarray, works: np.ndarray,
 
 
 def nearest_neighbours(matrix: sparse.csr_matrix, k: int = MAX_NEIGHBOURS, works: np.ndarray | None = None,
-                       groups: dict[str, np.ndarray] | None = None) -> dict[str, Neighbours]:
+                       groups: dict[str, np.ndarray] | None = None,
+                       progress: Progress | None = None) -> dict[str, Neighbours]:
     """Each row's k most similar rows by dot product (the similarity), positive similarity only.
 
     works: a code per row; rows of the same work (the same title on two platforms) are never each
     other's neighbours, and a work appears once in a list. groups: name -> boolean mask of the rows
-    that may be neighbours in that group's lists ("all" is always computed).
+    that may be neighbours in that group's lists ("all" is always computed). progress: the search's
+    chunks of CHUNK_ROWS titles are its steps.
     """
     n = matrix.shape[0]
     columns = {name: np.flatnonzero(mask) for name, mask in {"all": np.ones(n, bool), **(groups or {})}.items()}
@@ -207,8 +211,16 @@ def nearest_neighbours(matrix: sparse.csr_matrix, k: int = MAX_NEIGHBOURS, works
                            else (index, score))
         return found
 
+    starts = range(0, n, CHUNK_ROWS)
+    steps = (progress or Progress(quiet=True)).begin("similar titles search", len(starts), "chunks")
+
+    def counted(start: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        found = chunk(start)
+        steps.advance()
+        return found
+
     # numpy and scipy release the GIL in the heavy steps, so chunks run in parallel threads
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        parts = list(pool.map(chunk, range(0, n, CHUNK_ROWS)))
+    with steps, ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        parts = list(pool.map(counted, starts))
     return {name: Neighbours(np.vstack([p[name][0] for p in parts]), np.vstack([p[name][1] for p in parts]))
             for name in columns}

@@ -14,9 +14,9 @@ the surprise glue (dataset, fit, export) is etl_job/svd.py.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 import pandas as pd
@@ -33,10 +33,9 @@ from .model_selection import (
     score_candidates,
     score_knn,
 )
+from .progress import Progress
 from .ranker import RankConfig
 from .svd import RATING_SCALE, export_svd, fit_svd, to_dataset
-
-log = logging.getLogger(__name__)
 
 # Found by random search then hill-climbing on one fold of ratings_small
 # (bench/ratings_small_quality.py reports it on a different 5-fold split):
@@ -69,12 +68,29 @@ class TrainConfig:
     recommend_threshold: float = 3.5
     final_fit: bool = True      # False: evaluate only (a reference run that serves no model)
     ranking: RankConfig = field(default_factory=RankConfig)    # the top-n ranking model (etl_job/ranker.py)
+    name: str = "full"          # which configuration the model card says was used
 
 
 # The reference run on ratings_small (100,000 real ratings) for the model report: the same code with a
 # smaller grid, so that it adds well under a minute to an ETL run.
 REFERENCE_CONFIG = TrainConfig(grid={"n_factors": [50, 100], "n_epochs": [20], "lr_all": [0.005],
                                      "reg_all": [0.02, 0.1]}, final_fit=False)
+
+
+# Below this many ratings (the local run's generated sample has 200,000) a first run must serve within about a
+# minute: config_for gives a small search. The full one (16 combinations on 3 folds, the tuned candidate, three
+# ranking models) is for real and production-size data, where its choice matters and its minutes are a small
+# part of a run. docs/recommender.md compares the two on the sample.
+SMALL_DATA_ROWS = 1_000_000
+SMALL_CONFIG = TrainConfig(
+    grid={"n_factors": [50, 100], "n_epochs": [40], "lr_all": [0.01], "reg_all": [0.1]}, cv=2, grid_sample=50_000,
+    extra_candidates={}, knn_sample=20_000, name="small",
+    ranking=RankConfig(grid=(RankConfig().grid[1],), eval_max_users=1_000))
+
+
+def config_for(rows: int) -> TrainConfig:
+    """The training configuration for a run on `rows` ratings, when none was chosen."""
+    return SMALL_CONFIG if rows < SMALL_DATA_ROWS else TrainConfig()
 
 
 @dataclass
@@ -98,18 +114,21 @@ def within_budget(rows: int, config: TrainConfig) -> tuple[dict, dict[str, dict]
     return {**config.grid, "n_epochs": epochs}, extras, left_out
 
 
-def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, progress=None) -> TrainResult:
+def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None,
+                      progress: Progress | None = None) -> TrainResult:
     """Tune, evaluate against baselines, refit on everything, export."""
     config = config or TrainConfig()
-    say = progress or (lambda stage, **kw: log.info("%s %s", stage, kw))
+    say = progress or Progress(quiet=True)
     started = time.perf_counter()
     card: dict[str, Any] = {"rows": len(ratings), "users": int(ratings["user"].nunique()),
                             "items": int(ratings["item"].nunique()), "rating_scale": list(RATING_SCALE),
-                            "seed": config.seed}
+                            "seed": config.seed, "config": config.name}
     grid, extras, card["left_out_for_time"] = within_budget(len(ratings), config)
 
+    combos = len(list(product(*grid.values())))
     searched = card["grid_search"] = grid_search(ratings, grid, config.cv, config.seed, config.n_jobs,
-                                                 config.grid_sample)
+                                                 config.grid_sample,
+                                                 say.begin("grid search", combos * config.cv, "fits"))
     say("grid search", rows=searched["sample_rows"], combos=len(searched["results"]), best=searched["best"])
 
     split = holdout(ratings, config.eval_sample, config.test_size, config.seed)
@@ -125,7 +144,8 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
     card["candidates"] = results
     card["chosen"] = {"name": chosen, "params": candidates[chosen]}
     t0 = time.perf_counter()
-    card["diagnostics"] = diagnostics(fitted[chosen], candidates[chosen], split, config.seed)
+    with say.begin("diagnostics"):
+        card["diagnostics"] = diagnostics(fitted[chosen], candidates[chosen], split, config.seed)
     say("diagnostics", seconds=round(time.perf_counter() - t0, 1))
     del split, fitted
     if not config.final_fit:
@@ -133,7 +153,8 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None, 
         return TrainResult(model=None, card=card, algo=None)
 
     t0 = time.perf_counter()
-    final = fit_svd(candidates[chosen], to_dataset(ratings).build_full_trainset(), config.seed)
+    with say.begin("final fit", len(ratings), "ratings"):
+        final = fit_svd(candidates[chosen], to_dataset(ratings).build_full_trainset(), config.seed)
     card["final_fit_seconds"] = round(time.perf_counter() - t0, 1)
     card["train_seconds"] = round(time.perf_counter() - started, 1)
     say("final fit", name=chosen, seconds=card["final_fit_seconds"])

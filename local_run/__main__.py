@@ -18,13 +18,15 @@ from pathlib import Path
 
 import etl_job
 import streamlens
-from etl_job.__main__ import add_etl_flags, data_location, etl_options, publish, run_command
+from etl_job.__main__ import add_etl_flags, data_location, etl_options, run_command
 from etl_job.catalog import InputError
+from etl_job.pipeline import run_etl
 from etl_job.sources import DataSource
 from streamlens.config import LOCAL_S3_ENDPOINT, get_settings
 from streamlens.storage import ObjectStore
 
 from .app import serve
+from .examples import example_calls, serving_banner
 from .s3 import code_fingerprint, restore_snapshot, save_snapshot, start_local_s3
 
 SNAPSHOT_DIR = Path(".local/s3-snapshot")
@@ -40,7 +42,11 @@ def put_release(args, settings, store: ObjectStore) -> None:
     if restore_snapshot(store, SNAPSHOT_DIR, meta):
         print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)
     else:
-        publish(source, store, settings, options)
+        summary = run_etl(source, store, settings, options)
+        counts = summary["counts"]
+        print(f"release {summary['release_id']} published in {summary['elapsed_seconds']:.0f} s: "
+              f"{counts['titles']:,} titles, {counts['ratings']:,} ratings, {counts['movies']:,} movies",
+              file=sys.stderr)
         save_snapshot(store, settings.prefix, SNAPSHOT_DIR, meta)
 
 
@@ -57,7 +63,9 @@ def local_run(args) -> int:
         store.ensure_bucket()
         put_release(args, settings, store)
         if not args.no_serve:
-            serve(int(os.environ.get("PORT", "8000")))
+            port = int(os.environ.get("PORT", "8000"))
+            base = f"http://127.0.0.1:{port}"
+            serve(port, serving_banner(base, example_calls(store, settings, base)))
         return 0
     finally:
         if server:

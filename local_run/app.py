@@ -20,9 +20,14 @@ def local_app():
     return app
 
 
-def serve(port: int) -> None:
+def serve(port: int, banner: str) -> None:
+    """Serve on the port; the banner (where, what to try) is printed once the server listens."""
     import uvicorn
 
-    print(f"serving the web interface and every route on http://127.0.0.1:{port} (OpenAPI docs: "
-          f"http://127.0.0.1:{port}/docs); Ctrl-C stops", file=sys.stderr, flush=True)
-    uvicorn.run(local_app(), host="127.0.0.1", port=port, log_level="warning")
+    class Announced(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(banner, file=sys.stderr, flush=True)
+
+    Announced(uvicorn.Config(local_app(), host="127.0.0.1", port=port, log_level="warning")).run()

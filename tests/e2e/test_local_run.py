@@ -33,6 +33,9 @@ def test_second_local_run_reuses_the_first_release(sample_data_dir, tmp_path):
     first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "release published" in first.stderr
+    assert re.search(r"^release \S+ published in \d+ s: [\d,]+ titles, [\d,]+ ratings", first.stderr, re.MULTILINE)
+    assert [line for line in first.stdout.splitlines() if line.strip()] == \
+        [line for line in first.stdout.splitlines() if line.startswith("data quality: catalogs ")], first.stdout
     second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr[-2000:]
     assert "inputs unchanged: reusing" in second.stderr and "release published" not in second.stderr

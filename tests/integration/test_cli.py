@@ -13,6 +13,7 @@ from etl_job.catalog import InputError
 from etl_job.lock import etl_lock
 from etl_job.sources import DataSource
 from streamlens.release import read_manifest
+from tests.helpers import free_port
 
 
 @pytest.fixture
@@ -59,3 +60,12 @@ def test_a_missing_folder_or_catalog_file_is_a_clear_input_error(cli, sample_dat
     (folder / "streaming" / "hulu_titles.csv").unlink()
     assert main(["run", "--data-dir", str(folder), "--skip-training"]) == 2
     assert "missing catalog file(s) hulu_titles.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["releases"], ["rollback", "20260101T000000.000Z-abcdef"]])
+def test_a_command_with_no_s3_to_reach_says_how_to_start_the_embedded_one(command, monkeypatch, capsys):
+    monkeypatch.setenv("STREAMLENS_S3_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no S3 answers at http://127.0.0.1:") and "make run" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
