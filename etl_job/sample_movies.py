@@ -51,6 +51,16 @@ def _person(rng, k: int) -> str:
     return f"{_PEOPLE[k % len(_PEOPLE)]} {k // len(_PEOPLE)}" if k >= len(_PEOPLE) else _PEOPLE[k]
 
 
+# The first sample movie has the title of a real one, so that a documented example (the README's
+# /movies/recommendation?titulo=toy story) answers on the sample and on the real catalog alike.
+ANCHOR_TITLE = "Toy Story"
+
+
+def _title(k: int, generated: str) -> str:
+    """The k-th movie's title (the generator's draws stay the same for every other movie)."""
+    return ANCHOR_TITLE if k == 0 else generated
+
+
 def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict]]:
     meta, credits = [], []
     vocabulary = np.asarray([_word(k) for k in range(VOCABULARY)])
@@ -85,7 +95,7 @@ def _movie_rows(n: int, rng: np.random.Generator) -> tuple[list[dict], list[dict
             "release_date": f"{year}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}",
             "revenue": str(revenue), "runtime": f"{rng.integers(70, 180)}.0", "spoken_languages": str(languages),
             "status": "Released", "tagline": " ".join(rng.choice(_WORDS, 5)).capitalize(),
-            "title": " ".join(w.capitalize() for w in rng.choice(_WORDS, rng.integers(1, 4))) + f" {k}",
+            "title": _title(k, " ".join(w.capitalize() for w in rng.choice(_WORDS, rng.integers(1, 4))) + f" {k}"),
             "video": "False", "vote_average": f"{rng.uniform(1, 9):.1f}", "vote_count": str(int(rng.integers(0, 5000))),
         })
         cast = [{"cast_id": c, "character": f"Role {c}", "credit_id": f"{k:012x}{c:012x}", "gender": int(c % 3),
