@@ -1,17 +1,20 @@
 """ETL scale curve: time and peak memory per stage at 1, 3, 11 and 30 million generated ratings.
 
-Run: make bench-scale (or python bench/etl_scale.py [--sizes 1000000,3000000]); it takes about half an hour
-on a 2-core machine and needs about 16 GB of memory at 30 million ratings. Writes bench/results/etl_scale.json;
-docs/scale.md reads it (the curve, and where Lambda, Fargate and one machine stop).
+Run: make bench-scale (or python bench/etl_scale.py [--sizes 1000000,3000000] [--merge]); on a 2-core machine
+it takes about an hour with the data generation (the four runs took 9 to 19 minutes each under load) and
+13.3 GB of memory at 30 million ratings. Writes bench/results/etl_scale.json after each size (--merge keeps
+the sizes not re-measured); docs/scale.md reads it (the curve, and where Lambda, Fargate and one machine stop).
 
 The data are prepared as bench/etl_bench.py does (its prepare_data: the real catalogs linked from the shared
 data folder beside generated ratings, cached in .local/bench-scale-<ratings>), users scaled with ratings
 (115,000 at 11 million). Per size: a fresh embedded S3 in a process of its own, then one ETL run with training
 in a fresh process. Its progress lines (etl_job/progress.py, one on stderr when a stage ends) are read as they
 stream while a thread samples the RSS of the ETL process and of its descendants (the grid search's workers)
-from /proc at about 20 Hz; each sample belongs to the stage running, i.e. to the next line printed. Stages that
-repeat (training: candidate, baseline) are summed in seconds, their peak the largest. The whole run's wall time
-and peak RSS come from wait4. The load average is noted before and after each size: the machine is shared.
+from /proc at about 20 Hz; each sample belongs to the stage running, i.e. to the next line printed (a long
+stage's start and progress lines count in that stage). Stages that repeat (training: candidate, baseline) are
+summed in seconds, their peak the largest. The whole run's wall time and peak RSS come from wait4.
+The load average is noted before and after each size (the machine is shared), and the commit and the changed
+files of etl_job/ and streamlens/ that the run imported.
 """
 
 from __future__ import annotations
@@ -148,16 +151,27 @@ def run_etl(folder: Path, env: dict, hz: float) -> dict:
             "lines": lines, "summary": summary, "stderr_other_tail": other[-15:]}
 
 
+PROGRESS_DETAILS = re.compile(r"^(started\b|[\d,]+(/[\d,]+)? \w)")   # a long stage's start and progress lines
+
+
 def by_stage(lines: list[dict]) -> dict[str, dict]:
-    """Stages in their order; a stage printed more than once (training: candidate) summed, its peak the largest."""
+    """Stages in their order. A long stage's start and progress lines (etl_job/progress.py's Steps: details
+    "started ..." or "3/23 chunks ...") count in the stage whose end line comes next; a stage that ends more
+    than once (training: candidate) is summed, its peak the largest."""
     stages: dict[str, dict] = {}
+    pending: list[dict] = []
     for line in lines:
+        if PROGRESS_DETAILS.match(line["details"]):
+            pending.append(line)
+            continue
         row = stages.setdefault(line["stage"], {"seconds": 0.0, "peak_rss_mb": 0.0, "peak_tree_rss_mb": 0.0,
                                                 "times": 0})
-        row["seconds"] = round(row["seconds"] + line["seconds"], 2)
-        row["peak_rss_mb"] = max(row["peak_rss_mb"], line["peak_rss_mb"])
-        row["peak_tree_rss_mb"] = max(row["peak_tree_rss_mb"], line["peak_tree_rss_mb"])
+        for part in [*pending, line]:
+            row["seconds"] = round(row["seconds"] + part["seconds"], 2)
+            row["peak_rss_mb"] = max(row["peak_rss_mb"], part["peak_rss_mb"])
+            row["peak_tree_rss_mb"] = max(row["peak_tree_rss_mb"], part["peak_tree_rss_mb"])
         row["times"] += 1
+        pending = []
     return stages
 
 
@@ -174,6 +188,15 @@ def machine() -> dict:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
+def code_state() -> dict:
+    """The commit the ETL ran from, and the files of etl_job/ and streamlens/ changed in the working tree: the
+    ETL imports the working tree when it starts, so a run reports which code it measured."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.rstrip()
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted": git("status", "--porcelain", "--", "etl_job", "streamlens").splitlines()}
+
+
 def measure(size: int, shared: Path, hz: float) -> dict:
     users = round(size * USERS_PER_RATING)
     folder = REPO / ".local" / f"bench-scale-{size}"
@@ -186,14 +209,14 @@ def measure(size: int, shared: Path, hz: float) -> dict:
     env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{port}", "STREAMLENS_BUCKET": "bench-scale"}
     try:
         time.sleep(2.0)
-        load_before = load()
+        load_before, code = load(), code_state()
         run = run_etl(folder, env, hz)
         load_after = load()
     finally:
         s3.terminate()
         s3.wait()
     counts = (run["summary"] or {}).get("counts", {})
-    return {"ratings_generated": size, "users_generated": users, "data_prepared_seconds": prepared,
+    return {"ratings_generated": size, "users_generated": users, "data_prepared_seconds": prepared, "code": code,
             "load_average_1_5_15": {"before": load_before, "after": load_after},
             "rows": {"ratings": counts.get("ratings"), "ratings_rejects": counts.get("ratings_rejects"),
                      "titles": counts.get("titles"), "users": users},
