@@ -21,11 +21,18 @@ from .params import (
 )
 
 
+class Schema(BaseModel):
+    """A response model, its validator and serializer built on first use: a function answers with two or three
+    of these, and building all of them at import cost every cold start. (The bodies, RatedTitle and
+    VisitorRatings, are built at once: FastAPI warns when a body's model is built late.)"""
+    model_config = ConfigDict(defer_build=True)
+
+
 def _example(**values) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [values]})
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     status: int
     type: str
     message: str
@@ -35,7 +42,7 @@ class ErrorDetail(BaseModel):
     problems: list[dict[str, Any]] | None = Field(None, description="every validation problem (422)")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Schema):
     model_config = _example(error={"status": 400, "type": "bad_parameter", "parameter": "platform",
                                    "message": "unknown platform 'xbox'; valid values: a, d, h, n, amazon, disney, "
                                               "hulu, netflix (any case)",
@@ -43,7 +50,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class MaxDuration(BaseModel):
+class MaxDuration(Schema):
     model_config = _example(title="unbreakable kimmy schmidt: kimmy vs. the reverend", id="ns2544",
                             platform="netflix", release_year=2020, duration_int=190, duration_type="min")
     title: str
@@ -54,7 +61,7 @@ class MaxDuration(BaseModel):
     duration_type: str
 
 
-class ScoreCount(BaseModel):
+class ScoreCount(Schema):
     model_config = _example(platform="netflix", scored=3.5, year=2020, count=190)
     platform: str
     scored: float
@@ -62,13 +69,13 @@ class ScoreCount(BaseModel):
     count: int
 
 
-class CountPlatform(BaseModel):
+class CountPlatform(Schema):
     model_config = _example(platform="netflix", count=6131)
     platform: str
     count: int
 
 
-class Actor(BaseModel):
+class Actor(Schema):
     model_config = _example(platform="netflix", year=2020, actor="blossom chukwujekwu", appearances=6,
                             ties=["keith wickham"])
     platform: str
@@ -78,7 +85,7 @@ class Actor(BaseModel):
     ties: list[str] = Field(description="other actors with the same number of appearances, A-Z")
 
 
-class Prediction(BaseModel):
+class Prediction(Schema):
     model_config = _example(user_id=42, title_id="ns1", title="dick johnson is dead", platform="netflix",
                             predicted_rating=3.5995, threshold=3.5, recommend=False, rank_on_platform=5674,
                             already_rated=False, cold_start=False)
@@ -95,13 +102,13 @@ class Prediction(BaseModel):
     cold_start: bool = Field(description="true when the user has no ratings: the prediction is the title's mean")
 
 
-class TitleRef(BaseModel):
+class TitleRef(Schema):
     title_id: str
     title: str
     platform: str
 
 
-class RecommendedTitle(BaseModel):
+class RecommendedTitle(Schema):
     title_id: str
     title: str
     platform: str
@@ -110,7 +117,7 @@ class RecommendedTitle(BaseModel):
     because_you_rated: TitleRef | None = Field(None, description="the user's rated title that contributed most")
 
 
-class Recommendations(BaseModel):
+class Recommendations(Schema):
     user_id: int | None = None
     platform: str | None = Field(None, description="the platform the ranking is restricted to, if any")
     type: str | None = None
@@ -147,21 +154,21 @@ class VisitorRatings(BaseModel):
     year_max: Annotated[int | None, Field(None, ge=MIN_YEAR, le=MAX_YEAR), JSON_NUMBER]
 
 
-class LanguageCount(BaseModel):
+class LanguageCount(Schema):
     model_config = _example(idioma="en", count=4154, message="4154 películas fueron estrenadas en idioma en")
     idioma: str
     count: int
     message: str
 
 
-class MovieRuntime(BaseModel):
+class MovieRuntime(Schema):
     title: str
     runtime: float | None
     release_year: int
     id: int
 
 
-class Runtimes(BaseModel):
+class Runtimes(Schema):
     model_config = _example(pelicula="toy story", movies=[{"title": "Toy Story", "runtime": 81.0,
                                                            "release_year": 1995, "id": 862}],
                             message="Toy Story. Duración: 81 minutos. Año: 1995")
@@ -170,7 +177,7 @@ class Runtimes(BaseModel):
     message: str
 
 
-class Franchise(BaseModel):
+class Franchise(Schema):
     model_config = _example(name="Toy Story Collection", count=2, total_revenue=870920902.0,
                             average_revenue=435460451.0,
                             message="La franquicia Toy Story Collection posee 2 películas, una ganancia total de "
@@ -182,20 +189,20 @@ class Franchise(BaseModel):
     message: str
 
 
-class CountryCount(BaseModel):
+class CountryCount(Schema):
     name: str
     count: int
     message: str
 
 
-class CompanyRevenue(BaseModel):
+class CompanyRevenue(Schema):
     name: str
     count: int
     revenue: float
     message: str
 
 
-class DirectorMovie(BaseModel):
+class DirectorMovie(Schema):
     title: str
     release_date: str
     model_config = ConfigDict(populate_by_name=True)
@@ -204,14 +211,14 @@ class DirectorMovie(BaseModel):
     revenue: float
 
 
-class Director(BaseModel):
+class Director(Schema):
     name: str
     total_return: float = Field(description="sum of the return (revenue / budget) of the director's movies")
     movies: list[DirectorMovie]
     message: str
 
 
-class SimilarTitle(BaseModel):
+class SimilarTitle(Schema):
     id: str
     title: str
     release_year: int
@@ -220,7 +227,7 @@ class SimilarTitle(BaseModel):
                                                        "mean of the per-field cosines")
 
 
-class MovieRecommendations(BaseModel):
+class MovieRecommendations(Schema):
     model_config = _example(
         titulo="toy story", movie={"id": "862", "title": "Toy Story", "release_year": 1995},
         recommendations=["Toy Story 2", "The Wrong Trousers", "A Close Shave", "Oliver & Company", "Meet the Deedles"],
@@ -235,7 +242,7 @@ class MovieRecommendations(BaseModel):
     message: str
 
 
-class SimilarTitles(BaseModel):
+class SimilarTitles(Schema):
     model_config = _example(
         source={"id": "ds5", "title": "the beatles: get back", "release_year": 2021, "platform": "disney"},
         platform="netflix", n=1, other_matches=[],
@@ -249,19 +256,19 @@ class SimilarTitles(BaseModel):
                                                           "or ask by title_id)")
 
 
-class ReportInfo(BaseModel):
+class ReportInfo(Schema):
     name: str
     content_type: str
     size: int = Field(description="bytes")
     path: str = Field(description="where to read it: GET this path")
 
 
-class ReportList(BaseModel):
+class ReportList(Schema):
     release_id: str
     reports: list[ReportInfo]
 
 
-class TitleSummary(BaseModel):
+class TitleSummary(Schema):
     id: str
     title: str
     platform: str
@@ -271,7 +278,7 @@ class TitleSummary(BaseModel):
     rating_count: int
 
 
-class TitleSearch(BaseModel):
+class TitleSearch(Schema):
     model_config = _example(q="queen", platform="netflix", items=[
         {"id": "ns1805", "title": "the queen's gambit", "platform": "netflix", "type": "tv show",
          "release_year": 2020, "score": 3.6, "rating_count": 12}])
@@ -292,18 +299,18 @@ class TitleDetails(TitleSummary):
     description: str | None
 
 
-class PlatformInfo(BaseModel):
+class PlatformInfo(Schema):
     code: str
     name: str
     titles: int
 
 
-class YearRange(BaseModel):
+class YearRange(Schema):
     min: int
     max: int
 
 
-class CatalogFacts(BaseModel):
+class CatalogFacts(Schema):
     titles: int
     release_years: YearRange
     platforms: list[PlatformInfo]

@@ -1,14 +1,19 @@
 """All S3 access goes through here, so the ETL, the functions and the tests
-share one client setup (endpoint, retries, local credentials)."""
+share one client setup (endpoint, retries, local credentials).
+
+Clients come from botocore itself, not boto3: boto3 adds resources and the transfer manager (s3transfer,
+multiprocessing), which nothing here uses and which a function's cold start would import for nothing."""
 
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -44,6 +49,13 @@ COLD_LOAD = Patience(connect_timeout=1, read_timeout=2, attempts=2)   # a 503 we
 WARM_CHECK = Patience(connect_timeout=0.5, read_timeout=1, attempts=1)  # a warm copy is served regardless
 
 
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    """botocore's data loader, shared by every client: S3's model and endpoint rules are read and parsed
+    once per process (boto3's default session did the same)."""
+    return botocore.loaders.create_loader()
+
+
 def make_client(settings: Settings | None = None, patience: Patience = ETL):
     settings = settings or get_settings()
     kwargs = {
@@ -60,7 +72,9 @@ def make_client(settings: Settings | None = None, patience: Patience = ETL):
         if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
             kwargs["aws_access_key_id"] = "local"
             kwargs["aws_secret_access_key"] = "local"
-    return boto3.client("s3", **kwargs)
+    session = botocore.session.get_session()      # credentials are resolved when a client is made
+    session.register_component("data_loader", _loader())
+    return session.create_client("s3", **kwargs)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ def match_key(text: str) -> str:
 
     A value made only of accents and marks ('´') keeps them rather than becoming empty: only a value that
     is blank (white space and invisible characters) has an empty key."""
+    text = str(text)
+    if text.isascii():          # nothing to drop, straighten or decompose: the same key, without the loop
+        return " ".join(text.lower().split())
     text = plain(text)
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
