@@ -8,16 +8,18 @@ which imports every router, is held to the same); warm p50 <= 1 ms for the queri
 
 As Lambda runs it: a Python 3.12 (layers/build.py's: $STREAMLENS_LAYER_PYTHON, python3.12 or pyenv's; else
 this interpreter, with layers built for it, and the results say so) started with -I -S -B, whose sys.path
-holds only the function's code folder, its layers (infra/data_api.py FUNCTIONS, in order) and a runtime
-folder with boto3 (the Lambda runtime ships it), then the standard library. Code and layers are copies in
-a temporary folder, read-only (chmod a-w; -B because root ignores that), and the bench checks that no .pyc
-appeared. Each variant is the same copy of the layers with their __pycache__ ("bytecode", as `make layers`
-ships them) or without ("no bytecode", as before issue 15); the runs alternate between the two, so the
+holds only the function's code folder, its layers (infra/data_api.py FUNCTIONS, in order) and a runtime folder
+with boto3 (the Lambda runtime ships it), then the standard library. Its environment is the S3 settings and
+the variables the stack gives the function (FunctionSpec.environment: OPENBLAS_NUM_THREADS=1 for the numpy
+ones; the recommender's 50-user figure is also measured without), none of this machine's. Code and layers are
+copies in a temporary folder, read-only (chmod a-w; -B because root ignores that), and the bench checks that
+no .pyc appeared. Each variant is the same copy of the layers with their __pycache__ ("bytecode", as `make
+layers` ships them) or without ("no bytecode", as before issue 15); the runs alternate between the two, so the
 ratio is of the same minutes of this shared machine. The first request is an API Gateway HTTP API event
-through `handler` that reads the release from a moto S3 server (its own process) where the ETL published
-the real catalogs, the movies files and generated ratings. Warm: EVENTS events in the same process after
-it. The naive baseline (this venv, same run) is the original brief's style: the whole cleaned catalog in
-one pandas DataFrame, filtered on every request; for the recommender, a Python loop over every title.
+through `handler` that reads the release from a moto S3 server (its own process) where the ETL published the
+real catalogs, the movies files and generated ratings. Warm: EVENTS events in the same process after it. The
+naive baseline (this venv, same run) is the original brief's style: the whole cleaned catalog in one pandas
+DataFrame, filtered on every request; for the recommender, a Python loop over every title.
 """
 
 from __future__ import annotations
@@ -248,14 +250,16 @@ def pyc_count(tmp: Path) -> int:
 
 
 def lambda_run(python: str, roots: dict[str, Path], variant: str, spec: FunctionSpec, events: list[dict], warm: int,
-               env: dict) -> dict:
-    """One cold start in a fresh Lambda-like process, and `warm` events after it."""
+               env: dict, own_environment: bool = True) -> dict:
+    """One cold start in a fresh Lambda-like process, and `warm` events after it; the function's own variables
+    (spec.environment) set unless own_environment is False (to measure what they change)."""
     root = roots[variant]
     code = root / "task" / Path(spec.code_root or f"functions/{spec.name}").relative_to("functions")
     module = spec.handler.rsplit(".", 1)[0].replace("/", ".")
     folders = [str(root / "opt" / layer) for layer in spec.layers] + [str(roots["runtime"])]
+    own = spec.environment if own_environment else {}
     out = subprocess.run([python, "-I", "-S", "-B", "-c", LAMBDA, str(code), module, json.dumps(folders),
-                          json.dumps(events), str(warm)], env=env, cwd=root, capture_output=True, text=True)
+                          json.dumps(events), str(warm)], env={**env, **own}, cwd=root, capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"{spec.name} ({variant}): {out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -346,6 +350,11 @@ def main() -> int:
             warm = lambda_run(python, roots, "bytecode", recommender, events, EVENTS, lambda_env)["warm_ns"]
             results[f"recommender: {label}"] = {"warm": percentiles(warm)}
             print(label, json.dumps(results[f"recommender: {label}"]), flush=True)
+            if label.startswith("top-10 of 50 users"):      # the same without OPENBLAS_NUM_THREADS=1
+                warm = lambda_run(python, roots, "bytecode", recommender, events, EVENTS, lambda_env,
+                                  own_environment=False)["warm_ns"]
+                results[f"recommender: {label}, OpenBLAS's own threads"] = {"warm": percentiles(warm)}
+                print(label, "(OpenBLAS's own threads)", json.dumps(percentiles(warm)), flush=True)
         results["recommender_objects_mb"] = object_sizes(env)
         written = pyc_count(tmp) - pycs
         if written:
