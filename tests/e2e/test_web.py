@@ -132,9 +132,9 @@ def number_in(text: str, after: str) -> float:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-def shot(tab, name: str) -> None:
+def shot(tab, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def ask(tab, path: str, params: dict) -> str:
@@ -513,6 +513,7 @@ def test_reports_are_linked(page, site):
     links = page.locator("#report-list a")
     links.first.wait_for()
     assert sorted(links.all_inner_texts()) == sorted(r["name"] for r in listing["reports"])
+    shot(page, "reports")
 
 
 # --- 5. no horizontal scrolling; keyboard and screen readers -----------------------------------
@@ -571,7 +572,7 @@ def test_no_page_state_scrolls_sideways(browser, site, width):
         if widths[0] > widths[1]:
             overflow[name] = widths
         if width == 390 and name in ("home", "results", "title", "for-you", "visitor"):
-            shot(tab, f"phone-{name}")
+            shot(tab, f"phone-{name}", full_page=False)
     context.close()
     assert overflow == {}, f"horizontal scrolling at {width} px"
     assert tab.problems == []
@@ -630,6 +631,6 @@ def test_keyboard_only_on_a_phone_sized_screen(browser, site):
     tab.wait_for_url(f"**#/title/{found['items'][0]['id']}")
     tab.locator("#title-page h2").wait_for()
     assert tab.evaluate("document.activeElement.tagName") == "H2"
-    shot(tab, "phone")
+    shot(tab, "phone", full_page=False)
     context.close()
     assert tab.problems == []
