@@ -178,8 +178,9 @@ const SENTENCES = {
   "/score-count": (a) => `${plural(a.count, "movie")} on ${platformName(a.platform)} released in ${a.year} ` +
     `scored above ${a.scored}.`,
   "/count-platform": (a) => `${platformName(a.platform)} has ${plural(a.count, "movie")}.`,
-  "/actor": (a) => `${capitalizeList(a.actor)} is in the most titles on ${platformName(a.platform)}` +
-    `${a.year ? ` released in ${a.year}` : ""}: ${number(a.appearances)}.`,
+  "/actor": (a) => `${capitalizeList(a.actor)} appears in the most titles on ${platformName(a.platform)}` +
+    `${a.year ? ` released in ${a.year}` : ""}: ${plural(a.appearances, "title")}` +
+    `${a.ties.length ? `, as many as ${a.ties.map(capitalizeList).join(", ")}` : ""}.`,
 };
 
 function spanishMessage(message) {
@@ -431,14 +432,13 @@ function predictForm(id) {
 
 function predictionInWords(answer) {
   const stars = answer.predicted_rating.toFixed(2);
-  if (answer.cold_start) {
-    return `User ${answer.user_id} has no ratings yet, so this is the title's expected average: ${stars} out of 5. ` +
-      `We ${answer.recommend ? "recommend" : "do not recommend"} it.`;
-  }
   const verdict = answer.recommend ? "we recommend it" : "we do not recommend it";
-  const place = answer.already_rated ? " They have rated it already."
-    : ` It is number ${number(answer.rank_on_platform)} of their unrated titles on ${platformName(answer.platform)}.`;
-  return `User ${answer.user_id} would rate it ${stars} out of 5, so ${verdict}.${place}`;
+  const place = answer.already_rated ? " They have rated it already." : answer.rank_on_platform
+    ? ` It is number ${number(answer.rank_on_platform)} of their unrated titles on ${platformName(answer.platform)}.` : "";
+  const guess = answer.cold_start
+    ? `User ${answer.user_id} has no ratings yet: the title's expected rating is ${stars} out of 5`
+    : `User ${answer.user_id} would rate it ${stars} out of 5`;
+  return `${guess}, so ${verdict}.${place}`;
 }
 
 async function predictFor(event, titleId) {
