@@ -383,10 +383,18 @@ async function showTitle(id) {
   }
 }
 
+// Every platform the title is on: a `platforms` list when the API gives one, else its `platform`.
+function platformsOf(title) {
+  const listed = Array.isArray(title.platforms) && title.platforms.length ? title.platforms : [title.platform];
+  return listed.map((p) => platformName(typeof p === "string" ? p : p.platform ?? p.name));
+}
+
 function titleHeader(title) {
+  const names = platformsOf(title);
   const where = element("p", { class: "where", "data-field": "platform" },
     `${typeName(title.type)} from ${title.release_year}, available on `,
-    element("strong", { text: platformName(title.platform) }), ".");
+    ...names.flatMap((name, k) => [k ? (k === names.length - 1 ? " and " : ", ") : "", element("strong", { text: name })]),
+    ".");
   return [element("h2", { tabindex: "-1", text: title.title }), where,
     element("p", { class: "message", "data-field": "score", text: scoreInWords(title.score, title.rating_count) }),
     title.description ? element("p", { class: "description", text: capitalize(title.description) }) : null]
@@ -460,8 +468,9 @@ function recommendationCard(item) {
   const reason = item.because_you_rated
     ? element("p", { class: "reason" }, "Because you rated ", titleLink(item.because_you_rated), ".")
     : element("p", { class: "reason", text: scoreInWords(item.score, item.rating_count) });
+  const about = [item.type && typeName(item.type), item.release_year, `on ${platformName(item.platform)}`];
   return element("li", { class: "card" }, element("h4", {}, titleLink(item)),
-    element("p", { text: `On ${platformName(item.platform)}` }), reason);
+    element("p", { text: capitalize(about.filter(Boolean).join(" · ")) }), reason);
 }
 
 function recommendationParts(answer, intro) {
