@@ -20,6 +20,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +53,21 @@ def measured(cmd: list[str], env: dict) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "exit_code": proc.returncode, "output_tail": output.strip().splitlines()[-25:]}
+
+
+@contextmanager
+def embedded_s3(bucket: str) -> Iterator[dict]:
+    """moto's S3 server in a process of its own, so that its memory is not the ETL's; yields the environment
+    that points the ETL at it."""
+    port = free_port()
+    s3 = subprocess.Popen([PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2.0)
+        yield {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{port}", "STREAMLENS_BUCKET": bucket}
+    finally:
+        s3.terminate()
+        s3.wait()
 
 
 def prepare_data(folder: Path, shared: Path, ratings: int, users: int) -> None:
@@ -87,20 +104,12 @@ def main() -> int:
     folder = REPO / ".local" / "bench-data"
     prepare_data(folder, shared, args.ratings, args.users)
 
-    port = free_port()
-    s3 = subprocess.Popen([PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{port}", "STREAMLENS_BUCKET": "bench"}
-    try:
-        time.sleep(2.0)
+    with embedded_s3("bench") as env:
         baseline = measured([PY, "-c", READ_BASELINE, str(folder)], env)
         etl = measured([PY, "-m", "etl_job", "run", "--data-dir", str(folder), "--skip-training"], env)
         full = (None if args.skip_training_run
                 else measured([PY, "-m", "etl_job", "run", "--data-dir", str(folder)], env))
         card = model_card(env) if full and full["exit_code"] == 0 else None
-    finally:
-        s3.terminate()
-        s3.wait()
 
     result = {
         "inputs": {"catalogs": "real (4 platforms)", "ratings": args.ratings, "users": args.users},

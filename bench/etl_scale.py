@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from etl_bench import PY, REPO, free_port, prepare_data
+from etl_bench import PY, REPO, embedded_s3, prepare_data
 
 RESULTS = REPO / "bench" / "results" / "etl_scale.json"
 SIZES = (1_000_000, 3_000_000, 11_000_000, 30_000_000)
@@ -203,18 +203,10 @@ def measure(size: int, shared: Path, hz: float) -> dict:
     t0 = time.perf_counter()
     prepare_data(folder, shared, size, users)
     prepared = round(time.perf_counter() - t0, 1)
-    port = free_port()
-    s3 = subprocess.Popen([PY, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "STREAMLENS_S3_ENDPOINT": f"http://127.0.0.1:{port}", "STREAMLENS_BUCKET": "bench-scale"}
-    try:
-        time.sleep(2.0)
+    with embedded_s3("bench-scale") as env:
         load_before, code = load(), code_state()
         run = run_etl(folder, env, hz)
         load_after = load()
-    finally:
-        s3.terminate()
-        s3.wait()
     counts = (run["summary"] or {}).get("counts", {})
     return {"ratings_generated": size, "users_generated": users, "data_prepared_seconds": prepared, "code": code,
             "load_average_1_5_15": {"before": load_before, "after": load_after},

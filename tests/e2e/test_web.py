@@ -137,14 +137,19 @@ def shot(tab, name: str, full_page: bool = True) -> None:
     tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
-def ask(tab, path: str, params: dict) -> str:
-    form = tab.locator(f'form[data-query="{path}"]')
+def fill(form, params: dict) -> None:
+    """Each field of the form given its value, as a person would: chosen in a select, typed otherwise."""
     for name, value in params.items():
         field = form.locator(f'[name="{name}"]')
         if field.evaluate("e => e.tagName") == "SELECT":
             field.select_option(str(value))
         else:
             field.fill(str(value))
+
+
+def ask(tab, path: str, params: dict) -> str:
+    form = tab.locator(f'form[data-query="{path}"]')
+    fill(form, params)
     form.locator("button").first.click()
     output = form.locator("output")
     output.locator(":scope > :not(.pending)").first.wait_for()
@@ -343,12 +348,7 @@ def test_for_you_shows_a_users_filtered_top_n_with_reasons_and_cold_start_once(p
     page.click("nav >> text=For you")
     form = page.locator("#user-form")
     form.locator('[name="user_id"]').fill(str(user))
-    for name, value in params.items():
-        field = form.locator(f'[name="{name}"]')
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(str(value))
-        else:
-            field.fill(str(value))
+    fill(form, params)
     form.locator("button").click()
     form.locator("output .card").first.wait_for()
     assert cards(page, "#user-form output") == [i["title"] for i in expected["items"]]
