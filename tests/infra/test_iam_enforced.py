@@ -114,8 +114,8 @@ class World:
     release: dict[str, tuple[bytes, str]]    # the full release: key -> body, content type
 
     def become(self, monkeypatch, principal: str, bucket: str = FUNCTIONS_BUCKET) -> None:
-        """streamlens builds its clients from the environment through boto3's default session, which keeps the
-        credentials it found first: a fresh session picks up the principal's."""
+        """streamlens makes each client from a fresh botocore session, which reads the principal's keys from the
+        environment; boto3's default session, which keeps the credentials it found first, is dropped too."""
         for name, value in {**self.keys[principal], "STREAMLENS_BUCKET": bucket}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
