@@ -54,6 +54,6 @@ def run_event(event: Mapping[str, Any]) -> dict[str, Any]:
     log.info("ETL started on %s", location)
     summary = run_etl(DataSource(location), ObjectStore.from_settings(settings), settings,
                       EtlOptions(train=not event.get("skip_training", False),
-                                 accept_shrink=event.get("accept_shrink") is True), Progress())
+                                 accept_shrink=event.get("accept_shrink", False)), Progress())
     log.info("ETL published release %s", summary["release_id"])
     return summary

@@ -18,7 +18,7 @@ from surprise import SVD, AlgoBase, BaselineOnly, KNNWithMeans, Trainset, accura
 from surprise.model_selection import KFold, train_test_split
 from surprise.model_selection.validation import fit_and_score
 
-from .progress import Progress, Steps
+from .progress import Progress
 from .svd import fit_svd, to_dataset, to_trainset
 
 LEARNING_CURVE_SHARES = (0.1, 0.25, 0.5)     # of the training part, up to LEARNING_CURVE_MAX_ROWS; then all of it
@@ -51,10 +51,10 @@ def _scores(predictions) -> dict[str, float]:
 
 
 def grid_search(ratings: pd.DataFrame, grid: dict[str, list], cv: int, seed: int, n_jobs: int,
-                max_rows: int, steps: Steps | None = None) -> dict:
+                max_rows: int, say: Progress | None = None) -> dict:
     """Surprise's GridSearchCV of SVD over the grid, on at most max_rows ratings: the same fits of every
-    combination on every fold (surprise's fit_and_score), scored the same way, but each fit advances `steps`
-    when it is done, so that a search of minutes shows its progress. The card's `grid_search` section."""
+    combination on every fold (surprise's fit_and_score), scored the same way, but each fit is a step of the
+    run's progress when it is done, so that a search of minutes shows it. The card's `grid_search` section."""
     frame = _sample(ratings, max_rows, seed)
     t0 = time.perf_counter()
     folds = list(KFold(n_splits=cv, random_state=seed, shuffle=True).split(to_dataset(frame)))
@@ -63,12 +63,10 @@ def grid_search(ratings: pd.DataFrame, grid: dict[str, list], cv: int, seed: int
         delayed(fit_and_score)(SVD(**params, random_state=seed), trainset, testset, ["rmse", "mae"])
         for params, (trainset, testset) in product(combos, folds))
     scores = []
-    for measures, *_ in fits:
-        scores.append(measures)
-        if steps is not None:
+    with (say or Progress(quiet=True)).begin("grid search", len(combos) * cv, "fits") as steps:
+        for measures, *_ in fits:
+            scores.append(measures)
             steps.advance()
-    if steps is not None:
-        steps.close()
     rmse, mae = (np.asarray([m[name] for m in scores]).reshape(len(combos), cv).mean(axis=1)
                  for name in ("rmse", "mae"))
     rows = [{"params": params, "rmse": round(float(r), 5), "mae": round(float(m), 5)}

@@ -249,23 +249,22 @@ def train_ranker(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_it
     card["chosen"] = params
     say("ranking grid", best=params, ndcg=max(r["ndcg"] or 0 for r in grid))
 
-    evaluation = say.begin("ranking evaluation")
-    train = split.part(False)
-    als = fit_als(*train, split.n_users, n_items, params, config)
-    rated = np.zeros(n_items, dtype=bool)
-    rated[train[1]] = True
-    model, _ = fill_from_content(to_ranking_model(als, params), rated, neighbours, similarity)
-    scorers = {"ranking_model": _model_scorer(model), "popularity": popularity_scorer(split)}
-    svd = None
-    if config.svd_params:
-        scorers["svd_as_served"], svd = _svd_scorer(split, config.svd_params, config.seed)
-    scorers["random"] = random_scorer(n_items, config.seed)
-    allowed: dict[str, np.ndarray | None] = {"all": None}
-    if groups is not None:
-        allowed.update({str(g): groups == g for g in np.unique(groups)})
-    card["evaluation"] = evaluate_topn(split, scorers, config.k, config.threshold, allowed, tie_key,
-                                       config.eval_max_users, config.seed)
-    evaluation.close()
+    with say.begin("ranking evaluation"):
+        train = split.part(False)
+        als = fit_als(*train, split.n_users, n_items, params, config)
+        rated = np.zeros(n_items, dtype=bool)
+        rated[train[1]] = True
+        model, _ = fill_from_content(to_ranking_model(als, params), rated, neighbours, similarity)
+        scorers = {"ranking_model": _model_scorer(model), "popularity": popularity_scorer(split)}
+        svd = None
+        if config.svd_params:
+            scorers["svd_as_served"], svd = _svd_scorer(split, config.svd_params, config.seed)
+        scorers["random"] = random_scorer(n_items, config.seed)
+        allowed: dict[str, np.ndarray | None] = {"all": None}
+        if groups is not None:
+            allowed.update({str(g): groups == g for g in np.unique(groups)})
+        card["evaluation"] = evaluate_topn(split, scorers, config.k, config.threshold, allowed, tie_key,
+                                           config.eval_max_users, config.seed)
     top = card["evaluation"]["all"]
     say("ranking evaluation", model=top["ranking_model"]["precision"], popularity=top["popularity"]["precision"])
     if svd is not None:

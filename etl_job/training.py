@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from itertools import product
 from typing import Any
 
 import pandas as pd
@@ -126,10 +125,8 @@ def train_recommender(ratings: pd.DataFrame, config: TrainConfig | None = None,
                             "seed": config.seed, "config": config.name}
     grid, extras, card["left_out_for_time"] = within_budget(len(ratings), config)
 
-    combos = len(list(product(*grid.values())))
     searched = card["grid_search"] = grid_search(ratings, grid, config.cv, config.seed, config.n_jobs,
-                                                 config.grid_sample,
-                                                 say.begin("grid search", combos * config.cv, "fits"))
+                                                 config.grid_sample, say)
     say("grid search", rows=searched["sample_rows"], combos=len(searched["results"]), best=searched["best"])
 
     split = holdout(ratings, config.eval_sample, config.test_size, config.seed)
