@@ -9,7 +9,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test lint mutation layers synth bench bench-etl bench-scale bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
+.PHONY: run test spark-deps lint mutation layers synth bench bench-etl bench-scale bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
 # What the local run needs (requirements.txt), then what the tests, the CDK app and the audits add.
 $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
@@ -22,6 +22,14 @@ $(STAMP): requirements.txt etl_job/requirements.txt pyproject.toml
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(DEV_STAMP)
+
+# The Spark engine's requirements (python -m etl_job run --engine spark and tests/spark): never needed by `make run`.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(DEV_STAMP) requirements-spark.txt
+	$(PY) -m pip install --quiet -r requirements-spark.txt
+	touch $(SPARK_STAMP)
+
+spark-deps: $(SPARK_STAMP)
 
 $(CDK_CLI): infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error

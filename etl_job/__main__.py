@@ -18,7 +18,7 @@ from streamlens.storage import ObjectStore
 from .aws_task import EVENT_VARIABLE, event_from_environment, run_event
 from .catalog import InputError, clean_catalogs
 from .lock import EtlLocked
-from .pipeline import EtlOptions, read_catalog_frames, run_etl
+from .pipeline import ENGINES, EtlOptions, read_catalog_frames, run_etl
 from .quality import QualityReport
 from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
 from .sample_movies import write_sample_movies
@@ -55,11 +55,15 @@ def add_etl_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accept-shrink", action="store_true",
                         help="publish even if a catalog disappears or loses more than STREAMLENS_MAX_CATALOG_SHRINK "
                              "(20%% by default) of the live release's titles")
+    parser.add_argument("--engine", choices=ENGINES, default="pandas",
+                        help="where the ratings stages and the training run: pandas (default, one process) or spark "
+                             "(Apache Spark: pip install -r requirements-spark.txt and a Java 17 runtime)")
 
 
 def etl_options(args) -> EtlOptions:
     return EtlOptions(train=not args.skip_training, sample_ratings=args.sample_ratings,
-                      sample_users=args.sample_users, seed=args.seed, accept_shrink=args.accept_shrink)
+                      sample_users=args.sample_users, seed=args.seed, accept_shrink=args.accept_shrink,
+                      engine=args.engine)
 
 
 def publish(source: DataSource, store: ObjectStore, settings, options: EtlOptions) -> None:

@@ -67,6 +67,21 @@ class EtlOptions:
     seed: int = 42
     train_config: TrainConfig | None = None   # None: chosen by the number of ratings (etl_job.training.config_for)
     accept_shrink: bool = False      # publish even if a catalog disappears or shrinks (etl_job.release_guard)
+    engine: str = "pandas"           # "spark": the ratings stages and the training on Apache Spark (etl_job/spark)
+
+
+ENGINES = ("pandas", "spark")
+
+
+def check_engine(engine: str) -> None:
+    """Refuse an unknown engine, or the Spark engine where pyspark or Java is missing, before any work."""
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        from .spark.session import spark_missing
+
+        if reason := spark_missing():
+            raise InputError(f"--engine spark: {reason}")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
@@ -118,6 +133,7 @@ class ValidRatings:
     scores: pd.DataFrame      # per title: score, rating_count
     report: QualityReport
     origin: dict              # where they came from: the files, or generated (rows, users, seed)
+    spark: Any = None         # engine spark: the same clean ratings as a Spark DataFrame (the training input)
 
 
 def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, config: TrainConfig,
@@ -127,21 +143,31 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
     ratings, scores, ratings_origin = valid.ratings, valid.scores, valid.origin
     ids = titles["id"].to_numpy()
     users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
-    frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
-    result = train_recommender(frame, config, progress=say.scoped("training: "))
-    del frame
-    card = result.card
+    if valid.spark is not None:
+        # Engine spark: both models fitted with Spark MLlib on the Spark ratings (etl_job/spark/training.py).
+        from .spark.training import train_with_spark
+
+        result, ranked = train_with_spark(valid.spark, users, items, values, len(titles), config, tie_key=ids,
+                                          groups=titles["platform"].astype(str).to_numpy(),
+                                          neighbours=neighbours.index, similarity=neighbours.score,
+                                          progress=say.scoped("training: "), item_ids=ids)
+        card = result.card
+    else:
+        frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
+        result = train_recommender(frame, config, progress=say.scoped("training: "))
+        del frame
+        card = result.card
+        ranked = train_ranker(users, items, values, len(titles),
+                              replace(config.ranking, threshold=config.recommend_threshold,
+                                      svd_params=card["chosen"]["params"]),
+                              tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
+                              neighbours=neighbours.index, similarity=neighbours.score,
+                              progress=say.scoped("training: "))
     if result.model is None:
-        raise ValueError("a release's recommender needs the SVD's final fit (config.final_fit)")
-    ranked = train_ranker(users, items, values, len(titles),
-                          replace(config.ranking, threshold=config.recommend_threshold,
-                                  svd_params=card["chosen"]["params"]),
-                          tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
-                          neighbours=neighbours.index, similarity=neighbours.score,
-                          progress=say.scoped("training: "))
+        raise ValueError("a release's recommender needs the predictor's final fit (config.final_fit)")
     assert ranked.model is not None      # train_ranker's final fit is on by default
     card.update({"release_id": writer.release_id, "data": "streaming ratings", "ratings_origin": ratings_origin,
-                 "ranking": ranked.card})
+                 "ratings_engine": "pandas" if valid.spark is None else "spark", "ranking": ranked.card})
     writer.put(RECOMMENDER_MODEL, result.model.to_npz())
     writer.put(RECOMMENDER_MODEL_CARD, json.dumps(card, indent=1, default=str).encode(), "application/json")
     writer.put(RECOMMENDER_BUNDLE, build_bundle(
@@ -224,7 +250,8 @@ def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityRepor
 def run_etl(source: DataSource, store: ObjectStore, settings: Settings,
             options: EtlOptions | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Build and publish one release; the live manifest is written last. One run at a time: a second
-    run while one holds the lock raises EtlLocked."""
+    run while one holds the lock raises EtlLocked; an engine that cannot run here raises InputError first."""
+    check_engine((options or EtlOptions()).engine)
     with etl_lock(store, settings) as lock:
         return _run_etl(source, store, settings, options, progress, lock)
 
@@ -294,7 +321,15 @@ def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOpti
     run before anything is written: the live release stays."""
     report = QualityReport("ratings")
     frames, origin = _ratings_frames(source, titles, options, report)
-    ratings = clean_ratings(frames, titles["id"], report)
+    spark_ratings = None
+    if options.engine == "spark":
+        from .spark.ratings import validate_with_spark  # pyspark is imported only where the engine is chosen
+
+        spark_ratings = validate_with_spark(source, None if origin["origin"] == "files" else frames[0],
+                                            titles["id"], report)
+        ratings = spark_ratings.to_pandas()
+    else:
+        ratings = clean_ratings(frames, titles["id"], report)
     del frames
     if len(ratings) == 0:
         reasons = {reason: n for per in report.rejects.values() for reason, n in per.items()}
@@ -302,11 +337,11 @@ def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOpti
                          f"{', '.join(source.ratings_files()) or 'the ratings'}, none usable "
                          f"(rejects by reason: {reasons or 'none: the files hold only a header'}); "
                          "fix the ratings export, or remove the ratings folder to publish generated ratings")
-    scores = title_scores(ratings, titles["id"])
+    scores = title_scores(ratings, titles["id"]) if spark_ratings is None else spark_ratings.scores
     say("ratings validated", rows_in=report.rows_in["ratings"], rows_out=len(ratings),
         rejected=report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
         origin=origin["origin"])
-    return ValidRatings(ratings, scores, report, origin)
+    return ValidRatings(ratings, scores, report, origin, None if spark_ratings is None else spark_ratings.clean)
 
 
 def _read_movies(source: DataSource, say: Progress) -> Cleaned | None:
