@@ -58,7 +58,7 @@ from .session import get_session
 # pyarrow's default null tokens: a typed column takes them as null (a float column for an int64 one).
 _NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "N/A", "NA",
           "NULL", "NaN", "n/a", "nan", "null"]
-_INT = r"^[ \t]*-?[0-9]+[ \t]*$"
+_INT = r"^[ \t]*-?0*([0-9]+)[ \t]*$"
 _HEX = r"^[ \t]*0[xX]0*([0-9a-fA-F]{1,16})[ \t]*$"
 _FLOAT = r"^[ \t]*[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity))[ \t]*$"
 _PY_SPACE = r"[\t\n\x0B\f\r\x1C-\x1F \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
@@ -140,10 +140,14 @@ def _trim(column: Column) -> Column:
 
 
 def _int64(column: Column) -> Column:
-    """pyarrow's int64 conversion of a CSV value (decimal or 0x hexadecimal, spaces around), null if none."""
+    """pyarrow's int64 conversion of a CSV value (decimal or 0x hexadecimal, spaces around), null if none.
+    Casts only what fits (no try_cast: EMR Serverless runs Spark 3.5, where ANSI casts would fail instead)."""
+    digits = F.regexp_extract(column, _INT, 1)
+    fits = (F.length(digits) < len(MAX_USER_ID)) | ((F.length(digits) == len(MAX_USER_ID))
+                                                   & (digits <= F.lit(MAX_USER_ID)))
     hexa = F.regexp_extract(column, _HEX, 1)
-    return (F.when(column.rlike(_INT), _trim(column).try_cast("bigint"))
-            .when(column.rlike(_HEX), F.conv(hexa, 16, -10).try_cast("bigint")))
+    return (F.when(column.rlike(_INT) & fits, _trim(column).cast("bigint"))
+            .when(column.rlike(_HEX), F.conv(hexa, 16, -10).cast("bigint")))
 
 
 def _float64(column: Column) -> Column:
@@ -152,7 +156,13 @@ def _float64(column: Column) -> Column:
     return (F.when(~column.rlike(_FLOAT), F.lit(None).cast("double"))
             .when(text.isin("inf", "+inf", "infinity", "+infinity"), F.lit(float("inf")))
             .when(text.isin("-inf", "-infinity"), F.lit(float("-inf")))
-            .otherwise(_trim(column).try_cast("double")))
+            .otherwise(_trim(column).cast("double")))
+
+
+def _not_utf8(column: Column) -> Column:
+    """The line's bytes differ from their UTF-8 re-encoding (invalid bytes become U+FFFD): is_valid_utf8 of
+    Spark 4, written so that Spark 3.5 (EMR Serverless) runs it too."""
+    return column.cast("binary") != F.encode(column, "UTF-8")
 
 
 def _lines(spark: SparkSession, inputs: list[RatingsInput]) -> tuple[DataFrame, dict[int, dict]]:
@@ -170,7 +180,7 @@ def _lines(spark: SparkSession, inputs: list[RatingsInput]) -> tuple[DataFrame, 
     splits = sorted(lines.groupBy("file", "block").agg(
         F.count("*").alias("n"), F.min("seq").alias("first"),
         F.max(F.col("value").rlike(r"[^ \t\n\r\x0B\f]")).alias("content"),
-        F.bool_or(~F.is_valid_utf8("value")).alias("not_utf8"),
+        F.bool_or(_not_utf8(F.col("value"))).alias("not_utf8"),
         F.min(filled).alias("header_seq"), F.min_by("value", filled).alias("header")).collect(),
         key=lambda r: (r["file"], r["block"]))
     bases: list[tuple] = []
