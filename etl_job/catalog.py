@@ -24,9 +24,13 @@ RAW_COLUMNS = [
     "date_added", "release_year", "rating", "duration", "listed_in", "description",
 ]
 TEXT_COLUMNS = ["type", "title", "director", "cast", "country", "rating", "listed_in", "description"]
+# The text people read, as the export wrote it (tidied, not lowercased): the lowercase columns are what the
+# brief's queries match and answer with; pages and the title routes show these (`The Queen's Gambit`).
+DISPLAY_COLUMNS = ["title", "director", "cast", "country", "listed_in", "description"]
 TITLE_COLUMNS = [
     "id", "platform", "show_id", "type", "title", "director", "cast", "country", "date_added",
     "release_year", "rating", "maturity", "duration_int", "duration_type", "listed_in", "description",
+    *(f"display_{column}" for column in DISPLAY_COLUMNS),
 ]
 VALID_TYPES = {"movie", "tv show"}
 DEFAULT_RATING = "G"
@@ -240,6 +244,8 @@ def clean_platform(raw: pd.DataFrame, platform: Platform, report: QualityReport)
     for column in TEXT_COLUMNS:
         values = rating if column == "rating" else good[column]
         out[column] = values.str.lower().where(values != "", None)
+        if column in DISPLAY_COLUMNS:
+            out[f"display_{column}"] = values.where(values != "", None)
     out["maturity"] = good["rating"].map(family_of)     # before the default: a missing rating is not "kids"
     out["date_added"] = dates.astype(object).where(dates.notna(), None)
     out["release_year"] = good["release_year"].astype(int)

@@ -174,7 +174,7 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
         ids, titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
         titles["type"].astype(str).to_numpy(), titles["maturity"].astype(str).to_numpy(),
         titles["release_year"].to_numpy(), scores["score"].to_numpy(), scores["rating_count"].to_numpy(),
-        result.model, ranked.model, users, items, values))
+        result.model, ranked.model, users, items, values, display_titles=titles["display_title"].to_numpy()))
     del result, ranked   # frees surprise's trainset (millions of Python objects) inside this stage's timing
     chosen = card["chosen"]["name"]
     info = {"trained": True, "chosen": chosen, "rmse": card["candidates"][chosen]["rmse"],

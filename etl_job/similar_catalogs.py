@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from streamlens.similar import DEFAULT_N, build_similar_bundle
-from streamlens.text import match_key
+from streamlens.text import work_key
 
 from .progress import Progress
 from .similar_eval import evaluate
@@ -37,14 +37,15 @@ def streaming_similar(titles: pd.DataFrame, scores: pd.DataFrame,
     The neighbours over all platforms are returned too: the ranking model reaches unrated titles through them."""
     started = time.perf_counter()
     matrix = content_matrix(titles, STREAMING_FIELDS)
-    works = pd.factorize(pd.Series([f"{match_key(t)}|{k}|{y}" for t, k, y in
+    works = pd.factorize(pd.Series([work_key(t, k, y) for t, k, y in
                                     zip(titles["title"], titles["type"], titles["release_year"])]))[0]
     platforms = titles["platform"].astype(str).to_numpy()
     groups = {name: platforms == name for name in np.unique(platforms)}
     found = nearest_neighbours(matrix, works=works, groups=groups, progress=progress)
     seconds = time.perf_counter() - started
     bundle = build_similar_bundle(titles["id"].to_numpy(), titles["title"].to_numpy(), titles["release_year"],
-                                  scores["rating_count"].to_numpy(), found, platforms=platforms)
+                                  scores["rating_count"].to_numpy(), found, platforms=platforms,
+                                  display_titles=titles["display_title"].to_numpy())
     genre = next(f for f in STREAMING_FIELDS if f.column == "listed_in")
     figures = evaluate(titles, found["all"].index, genre, DEFAULT_N)
     return bundle, _section(STREAMING_FIELDS, matrix, seconds, figures,

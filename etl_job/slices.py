@@ -92,8 +92,11 @@ def build_slices(titles: pd.DataFrame, scores: pd.DataFrame) -> dict[str, dict]:
     }
 
 
-TITLE_FIELDS = ["id", "title", "platform", "type", "release_year", "duration_int", "duration_type", "rating",
-                "listed_in", "director", "cast", "country", "date_added", "description", "score", "rating_count"]
+# The title routes show what people read: the display columns (the export's case) travel, the lowercase ones
+# are their .lower() (etl_job.catalog) and are derived on load (streamlens.titles), not shipped twice.
+TITLE_FIELDS = ["id", "display_title", "platform", "type", "release_year", "duration_int", "duration_type", "rating",
+                "display_listed_in", "display_director", "display_cast", "display_country", "date_added",
+                "display_description", "score", "rating_count"]
 
 
 def title_index(titles: pd.DataFrame, scores: pd.DataFrame) -> dict:

@@ -43,7 +43,7 @@ PLATFORM_FLAGS = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux
 # pinned once, in requirements.txt or a file it includes). boto3 is left out: the Lambda Python runtime ships it.
 REQUIREMENTS = REPO / "requirements.txt"
 LAYER_PACKAGES: dict[str, tuple[str, ...]] = {
-    "api": ("fastapi", "mangum", "fastapi-offline"),   # the last: /docs' Swagger UI files
+    "api": ("fastapi", "mangum", "fastapi-offline", "rapidfuzz"),   # fastapi-offline: /docs' Swagger UI files
     "numpy": ("numpy",),
 }
 SHARED_LAYER = "streamlens"          # the shared kernel, streamlens/

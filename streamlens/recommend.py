@@ -63,8 +63,11 @@ class Filters:
 def build_bundle(catalog_ids: np.ndarray, titles: np.ndarray, platforms: np.ndarray, types: np.ndarray,
                  maturity: np.ndarray, years: np.ndarray, scores: np.ndarray, counts: np.ndarray,
                  model: FactorModel, ranking: RankingModel, rating_users: np.ndarray, rating_items: np.ndarray,
-                 rating_values: np.ndarray, min_ratings: int = COLD_START_MIN_RATINGS) -> bytes:
-    """rating_users: raw user ids (all in the model); rating_items: catalog positions; rating_values: 0.5..5."""
+                 rating_values: np.ndarray, min_ratings: int = COLD_START_MIN_RATINGS,
+                 display_titles: np.ndarray | None = None) -> bytes:
+    """rating_users: raw user ids (all in the model); rating_items: catalog positions; rating_values: 0.5..5;
+    display_titles: the titles as people read them (`titles` are the brief's lowercase ones)."""
+    shown: dict[str, Any] = {} if display_titles is None else {"display_titles": np.asarray(display_titles).astype(str)}
     position = {tid: k for k, tid in enumerate(catalog_ids.tolist())}
     model_to_catalog = np.asarray([position[i] for i in model.item_ids.tolist()], dtype=np.int32)
     sorter = np.argsort(model.user_ids)
@@ -88,7 +91,7 @@ def build_bundle(catalog_ids: np.ndarray, titles: np.ndarray, platforms: np.ndar
         rated_items=items_sorted.astype(item_type), rated_halves=np.round(values_sorted * 2).astype(np.uint8),
         heavy_users=heavy, heavy_inverse=inverses,
         scores=scores.astype(np.float64), counts=counts.astype(np.int64),
-        cold_start_min_ratings=np.int64(min_ratings), **ranking.to_arrays(),
+        cold_start_min_ratings=np.int64(min_ratings), **ranking.to_arrays(), **shown,
     )
     return buffer.getvalue()
 
@@ -112,6 +115,7 @@ class Recommender:
     scores: np.ndarray
     counts: np.ndarray
     cold_start_min_ratings: int
+    display_titles: np.ndarray | None = None
     _position: dict | None = field(default=None, init=False, repr=False)
     _masks: dict = field(default_factory=dict, init=False, repr=False)
     _cold: np.ndarray = field(init=False, repr=False)
@@ -141,7 +145,13 @@ class Recommender:
         return self._index()[key]
 
     def describe(self, k: int) -> dict:
-        return {"title_id": str(self.catalog_ids[k]), "title": str(self.titles[k]), "platform": str(self.platforms[k])}
+        shown = {} if self.display_titles is None else {"display_title": str(self.display_titles[k])}
+        return {"title_id": str(self.catalog_ids[k]), "title": str(self.titles[k]), **shown,
+                "platform": str(self.platforms[k])}
+
+    def _item(self, k: int) -> dict:
+        """A listed title: what a card shows beside the title."""
+        return {**self.describe(k), "type": str(self.types[k]), "release_year": int(self.years[k])}
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
         """The titles the filters let through (None: all); computed once per distinct filter set."""
@@ -220,12 +230,12 @@ class Recommender:
         scores = user.scores()
         best = top_positions(scores, n, user.items, self.allowed(filters), self.catalog_ids)
         because: np.ndarray | list[int] = user.because(best) if len(best) else []
-        return [{**self.describe(int(i)), "score": round(float(scores[i]), 4),
+        return [{**self._item(int(i)), "score": round(float(scores[i]), 4),
                  "because_you_rated": self.describe(int(user.items[j]))} for i, j in zip(best, because)]
 
     def _cold_start(self, n: int, filters: Filters, why: str) -> dict:
         best = top_positions(self._cold, n, None, self.allowed(filters), self.catalog_ids)
-        items = [{**self.describe(int(k)), "score": round(float(self.scores[k]), 4),
+        items = [{**self._item(int(k)), "score": round(float(self.scores[k]), 4),
                   "rating_count": int(self.counts[k])} for k in best]
         return {"cold_start": True, "items": items,
                 "message": f"{why}: these are the best-scored titles with at least "

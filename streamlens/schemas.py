@@ -92,6 +92,7 @@ class Prediction(Schema):
     user_id: int
     title_id: str
     title: str
+    display_title: str | None = Field(None, description="the title as the catalog writes it")
     platform: str
     predicted_rating: float = Field(description="the SVD's predicted rating (0.5..5)")
     threshold: float = Field(description="the rating that counts as liked (STREAMLENS_RECOMMEND_THRESHOLD)")
@@ -105,13 +106,17 @@ class Prediction(Schema):
 class TitleRef(Schema):
     title_id: str
     title: str
+    display_title: str | None = Field(None, description="the title as the catalog writes it")
     platform: str
 
 
 class RecommendedTitle(Schema):
     title_id: str
     title: str
+    display_title: str | None = Field(None, description="the title as the catalog writes it")
     platform: str
+    type: str
+    release_year: int
     score: float | None = Field(None, description="ranking score (personal lists) or mean rating (cold start)")
     rating_count: int | None = None
     because_you_rated: TitleRef | None = Field(None, description="the user's rated title that contributed most")
@@ -221,6 +226,7 @@ class Director(Schema):
 class SimilarTitle(Schema):
     id: str
     title: str
+    display_title: str | None = Field(None, description="the title as the catalog writes it (streaming catalog)")
     release_year: int
     platform: str | None = None
     similarity: float | None = Field(None, description="content similarity to the asked title, 0..1: the weighted "
@@ -268,23 +274,39 @@ class ReportList(Schema):
     reports: list[ReportInfo]
 
 
+class Listing(Schema):
+    id: str
+    platform: str
+
+
 class TitleSummary(Schema):
     id: str
     title: str
+    display_title: str = Field(description="the title as the catalog writes it (`title` is its lowercase)")
     platform: str
     type: str
     release_year: int
     score: float | None = Field(description="mean rating, null when unrated")
     rating_count: int
+    available_on: list[Listing] = Field(description="every platform this work (the same title, type and year) "
+                                                    "is on, with its id there, most rated first")
 
 
 class TitleSearch(Schema):
-    model_config = _example(q="queen", platform="netflix", items=[
-        {"id": "ns1805", "title": "the queen's gambit", "platform": "netflix", "type": "tv show",
-         "release_year": 2020, "score": 3.6, "rating_count": 12}])
+    model_config = _example(q="queen", platform="netflix", type=None, year_min=None, year_max=None, total=1,
+                            offset=0, items=[
+        {"id": "ns1805", "title": "the queen's gambit", "display_title": "The Queen's Gambit",
+         "platform": "netflix", "type": "tv show", "release_year": 2020, "score": 3.6, "rating_count": 12,
+         "available_on": [{"id": "ns1805", "platform": "netflix"}]}])
     q: str
     platform: str | None
+    type: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    total: int = Field(description="how many works match (a work is listed once, whatever its platforms)")
+    offset: int = Field(description="how many matching works were skipped (paging: offset + limit)")
     items: list[TitleSummary]
+    suggestions: list[str] | None = Field(None, description="the closest titles, when nothing matches q")
 
 
 class TitleDetails(TitleSummary):
@@ -295,6 +317,11 @@ class TitleDetails(TitleSummary):
     director: str | None
     cast: str | None
     country: str | None
+    display_listed_in: str | None
+    display_director: str | None
+    display_cast: str | None
+    display_country: str | None
+    display_description: str | None
     date_added: str | None
     description: str | None
 
@@ -313,5 +340,6 @@ class YearRange(Schema):
 class CatalogFacts(Schema):
     titles: int
     release_years: YearRange
+    example_titles: list[str] = Field(description="the most rated titles (works), for placeholders and examples")
     platforms: list[PlatformInfo]
     duration_types: list[str]

@@ -37,14 +37,18 @@ def _unpack(packed: np.ndarray) -> np.ndarray:
 
 
 def build_similar_bundle(ids: np.ndarray, titles: np.ndarray, years: np.ndarray, popularity: np.ndarray,
-                         neighbours: dict[str, Any], platforms: np.ndarray | None = None) -> bytes:
-    """neighbours: group name -> etl_job.similar_titles.Neighbours."""
+                         neighbours: dict[str, Any], platforms: np.ndarray | None = None,
+                         display_titles: np.ndarray | None = None) -> bytes:
+    """neighbours: group name -> etl_job.similar_titles.Neighbours; display_titles: the titles as people read
+    them, where `titles` are the brief's lowercase ones (the streaming catalog)."""
     arrays: dict[str, Any] = {"ids": _pack(ids), "titles": _pack(titles),
                               "keys": _pack([match_key(t) for t in titles]),
                               "years": np.asarray(years, dtype=np.int32),
                               "popularity": np.nan_to_num(np.asarray(popularity, dtype=np.float64))}
     if platforms is not None:
         arrays["platforms"] = np.asarray(platforms).astype(str)
+    if display_titles is not None:
+        arrays["display_titles"] = _pack(display_titles)
     for group, found in neighbours.items():
         found.save_to(arrays, group)
     buffer = io.BytesIO()
@@ -62,6 +66,7 @@ class SimilarTitles:
     neighbours: dict[str, np.ndarray]
     scores: dict[str, np.ndarray]
     platforms: np.ndarray | None = None
+    display_titles: np.ndarray | None = None
     _by_key: dict[str, list[int]] | None = field(default=None, init=False, repr=False)
     _names: dict[str, str] = field(default_factory=dict, init=False, repr=False)   # match key -> display title
     _by_id: dict[str, int] | None = field(default=None, init=False, repr=False)
@@ -74,6 +79,7 @@ class SimilarTitles:
         return cls(ids=_unpack(arrays["ids"]), titles=_unpack(arrays["titles"]), keys=_unpack(arrays["keys"]),
                    years=arrays["years"],
                    popularity=arrays["popularity"], platforms=arrays.get("platforms"),
+                   display_titles=_unpack(arrays["display_titles"]) if "display_titles" in arrays else None,
                    neighbours={g: arrays[f"neighbours_{g}"] for g in groups},
                    scores={g: arrays[f"scores_{g}"] for g in groups})
 
@@ -85,11 +91,14 @@ class SimilarTitles:
             popularity, ids = self.popularity.tolist(), self.ids.tolist()
             self._by_key = {key: sorted(rows, key=lambda k: (-popularity[k], ids[k])) if len(rows) > 1 else rows
                             for key, rows in by_key.items()}
-            self._names = {key: str(self.titles[rows[0]]) for key, rows in self._by_key.items()}
+            shown = self.titles if self.display_titles is None else self.display_titles
+            self._names = {key: str(shown[rows[0]]) for key, rows in self._by_key.items()}
         return self._by_key
 
     def describe(self, k: int) -> dict[str, Any]:
         info = {"id": str(self.ids[k]), "title": str(self.titles[k]), "release_year": int(self.years[k])}
+        if self.display_titles is not None:
+            info["display_title"] = str(self.display_titles[k])
         if self.platforms is not None:
             info["platform"] = str(self.platforms[k])
         return info

@@ -4,7 +4,6 @@ is normalised exactly like the data it is matched against."""
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 
@@ -58,6 +57,21 @@ def match_key(text: str) -> str:
     return " ".join(bare.casefold().split()) or " ".join(text.casefold().split())
 
 
+def work_key(title: str, kind: str, year: int) -> str:
+    """One work: the same title, type and year, whichever platforms list it (one title page, one similar
+    entry); shared by the ETL's similar titles and the title routes."""
+    return f"{match_key(title)}|{kind}|{year}"
+
+
+SUGGESTION_CUTOFF = 60     # rapidfuzz's ratio, 0..100: difflib's 0.6 cut-off, the "did you mean" of most tools
+
+
 def closest(key: str, candidates: dict[str, str], n: int = 5) -> list[str]:
-    """Display names of the candidates (match key -> display name) closest to key."""
-    return [candidates[k] for k in difflib.get_close_matches(key, list(candidates), n=n, cutoff=0.6)]
+    """Display names of the candidates (match key -> display name) closest to key, best first.
+
+    rapidfuzz's ratio is difflib's ratio (the same top suggestion for 96 % of typos) computed in C: about 80
+    times faster over the streaming catalog's 22,000 titles (bench/suggestions.py: 1 ms a miss, not 100)."""
+    from rapidfuzz import fuzz, process  # on a miss only: no cold start pays for it
+
+    found = process.extract(key, list(candidates), scorer=fuzz.ratio, score_cutoff=SUGGESTION_CUTOFF, limit=n)
+    return [candidates[match] for match, _score, _position in found]

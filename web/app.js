@@ -142,11 +142,14 @@ function fieldText(key, value, answer) {
   return String(value);
 }
 
+// A title as the catalog writes it (`display_title`), not the brief's lowercase `title`.
+const shownTitle = (item) => item.display_title ?? item.title;
+
 // A streaming title (ids like ns1) links to its page; a movie's title is text.
 function titleLink(item) {
   const id = String(item.title_id ?? item.id ?? "");
-  if (!/^[adhn]s\d+$/.test(id)) return document.createTextNode(item.title);
-  return element("a", { href: `#/title/${encodeURIComponent(id)}`, text: item.title });
+  if (!/^[adhn]s\d+$/.test(id)) return document.createTextNode(shownTitle(item));
+  return element("a", { href: `#/title/${encodeURIComponent(id)}`, text: shownTitle(item) });
 }
 
 function facts(answer, keys) {
@@ -245,7 +248,7 @@ function showQueryError(form, output, exc) {
 const picked = new Map();          // a suggestion's text -> its title, for each datalist
 
 function describe(item) {
-  return `${item.title} (${typeName(item.type)}, ${item.release_year}, ${platformName(item.platform)})`;
+  return `${shownTitle(item)} (${typeName(item.type)}, ${item.release_year}, ${platformsOf(item).join(", ")})`;
 }
 
 async function suggest(input, list, platform = "") {
@@ -282,24 +285,51 @@ function submitSearch(event) {
   location.hash = `#/search?${query}`;
 }
 
-let results = [];                  // the last search's titles, filtered on the page
+const FILTERS = ["platform", "type", "year_min", "year_max"];
+const PAGE = 20;
 
+// The results list: the API filters (platform, type, years) and pages (offset); the hash keeps the query.
 async function showResults(params) {
   const target = $("#search-results");
   const q = params.get("q") || "";
-  const platform = params.get("platform") || "";
+  const chosen = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) || ""]));
   $("#search-q").value = q;
-  $("#search-form").platform.value = platform;
+  $("#search-form").platform.value = chosen.platform;
   pending(target);
   try {
-    const found = await api("/titles", { q, platform, limit: 20 });
-    results = found.items;
-    if (!results.length) return showNoMatch(target, q, found.suggestions);
-    target.replaceChildren(element("h3", { id: "results-h", text: `Titles matching “${q}”` }), filterForm(platform),
-      element("p", { id: "results-count", class: "message" }), element("ul", { id: "results", class: "cards" }));
-    applyFilters();
+    const found = await api("/titles", { q, ...chosen, limit: PAGE });
+    if (!found.total && !(chosen.type || chosen.year_min || chosen.year_max || chosen.platform)) {
+      return showNoMatch(target, q, found.suggestions);
+    }
+    target.replaceChildren(element("h3", { id: "results-h", text: `Titles matching “${q}”` }), filterForm(chosen),
+      element("p", { id: "results-count", class: "message", role: "status" }),
+      element("ul", { id: "results", class: "cards" }), element("div", { id: "results-more" }));
+    showPage(found, { q, ...chosen });
   } catch (exc) {
     showError(target, exc);
+  }
+}
+
+function showPage(found, query) {
+  const list = $("#results");
+  list.append(...found.items.map(resultCard));
+  const shown = list.children.length;
+  $("#results-count").textContent = found.total
+    ? (shown < found.total ? `${number(shown)} of ${plural(found.total, "title")}.` : `${plural(found.total, "title")}.`)
+    : "No title matches these filters.";
+  const more = $("#results-more");
+  more.replaceChildren();
+  if (shown < found.total) {
+    const button = element("button", { type: "button", text: `Show ${Math.min(PAGE, found.total - shown)} more` });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        showPage(await api("/titles", { ...query, limit: PAGE, offset: shown }), query);
+      } catch (exc) {
+        showError(more, exc);
+      }
+    });
+    more.append(button);
   }
 }
 
@@ -318,53 +348,41 @@ async function showNoMatch(target, q, suggestions) {
 async function similarTitleSuggestions(q) {
   try {
     const answer = await api("/similar", { title: q, n: 1 });
-    return [answer.source.title];
+    return [shownTitle(answer.source)];
   } catch (exc) {
     return exc.suggestions || [];
   }
 }
 
-function filterForm(platform) {
+function filterForm(chosen) {
   const platforms = [["", "any"], ...catalog.platforms.map((p) => [p.code, platformName(p.name)])];
-  const options = (pairs, chosen = "") => pairs.map(([value, text]) =>
-    element("option", value === chosen ? { value, text, selected: "" } : { value, text }));
+  const options = (pairs, picked = "") => pairs.map(([value, text]) =>
+    element("option", value === picked ? { value, text, selected: "" } : { value, text }));
+  const years = catalog.release_years;
+  const year = (name, text) => element("label", {}, text, element("input", { name, type: "number", inputmode: "numeric",
+    min: years.min, max: years.max, placeholder: String(name === "year_min" ? years.min : years.max),
+    value: chosen[name] }));
   const form = element("form", { id: "filter-form", "aria-label": "Filter the results" },
-    element("label", {}, "Platform ", element("select", { name: "platform" }, ...options(platforms, platform))),
+    element("label", {}, "Platform ", element("select", { name: "platform" }, ...options(platforms, chosen.platform))),
     element("label", {}, "Type ", element("select", { name: "type" },
-      ...options([["", "any"], ["movie", "Movie"], ["tv show", "TV show"]]))),
-    element("label", {}, "Released from ", element("input", { name: "year_min", type: "number", inputmode: "numeric" })),
-    element("label", {}, "Released until ", element("input", { name: "year_max", type: "number", inputmode: "numeric" })));
-  form.addEventListener("submit", (event) => event.preventDefault());
-  form.addEventListener("input", (event) => (event.target.name === "platform" ? searchOnPlatform(event.target.value)
-    : applyFilters()));
+      ...options([["", "any"], ["movie", "Movie"], ["tv show", "TV show"]], chosen.type))),
+    year("year_min", "Released from "), year("year_max", "Released until "),
+    element("button", { text: "Apply" }));
+  form.addEventListener("submit", (event) => { event.preventDefault(); searchWith(form); });
+  form.addEventListener("change", (event) => event.target.tagName === "SELECT" && searchWith(form));
   return form;
 }
 
-// The platform filter asks the API again (its `platform` parameter); type and years filter on the page.
-function searchOnPlatform(platform) {
+// A filter asks the API again (the hash records it, so the list survives a reload and the back button).
+function searchWith(form) {
   const query = new URLSearchParams({ q: $("#search-q").value.trim() });
-  if (platform) query.set("platform", platform);
+  for (const [name, value] of new FormData(form)) if (String(value).trim()) query.set(name, String(value).trim());
   location.hash = `#/search?${query}`;
-}
-
-function keep(item, filters) {
-  const year = item.release_year;
-  return (!filters.type || item.type === filters.type) &&
-    (!filters.year_min || year >= Number(filters.year_min)) && (!filters.year_max || year <= Number(filters.year_max));
-}
-
-function applyFilters() {
-  const filters = Object.fromEntries(new FormData($("#filter-form")));
-  const shown = results.filter((item) => keep(item, filters));
-  const more = results.length === 20 ? " (the first 20 matches: type more letters to narrow)" : "";
-  $("#results-count").textContent = shown.length === results.length
-    ? `${plural(results.length, "title")}${more}.` : `${shown.length} of ${plural(results.length, "title")}${more}.`;
-  $("#results").replaceChildren(...shown.map(resultCard));
 }
 
 function resultCard(item) {
   return element("li", { class: "card" }, element("h4", {}, titleLink(item)),
-    element("p", { text: `${typeName(item.type)} · ${item.release_year} · on ${platformName(item.platform)}` }),
+    element("p", { text: `${typeName(item.type)} · ${item.release_year} · on ${platformsOf(item).join(", ")}` }),
     element("p", { class: "muted", text: scoreInWords(item.score, item.rating_count) }));
 }
 
@@ -376,17 +394,17 @@ async function showTitle(id) {
     const [title, similar] = await Promise.all([api(`/titles/${encodeURIComponent(id)}`),
       api("/similar", { title_id: id, n: 5 })]);
     page.replaceChildren(...titleHeader(title), titleFacts(title), ...similarCards(similar), predictForm(id));
-    document.title = `${title.title} · streamlens`;
+    document.title = `${shownTitle(title)} · streamlens`;
     $("h2", page).focus();
   } catch (exc) {
     showError(page, exc);
   }
 }
 
-// Every platform the title is on: a `platforms` list when the API gives one, else its `platform`.
+// Every platform the work is on (`available_on`: the same title, type and year), else its own platform.
 function platformsOf(title) {
-  const listed = Array.isArray(title.platforms) && title.platforms.length ? title.platforms : [title.platform];
-  return listed.map((p) => platformName(typeof p === "string" ? p : p.platform ?? p.name));
+  const listed = title.available_on?.length ? title.available_on.map((p) => p.platform) : [title.platform];
+  return listed.map(platformName);
 }
 
 function titleHeader(title) {
@@ -395,19 +413,19 @@ function titleHeader(title) {
     `${typeName(title.type)} from ${title.release_year}, available on `,
     ...names.flatMap((name, k) => [k ? (k === names.length - 1 ? " and " : ", ") : "", element("strong", { text: name })]),
     ".");
-  return [element("h2", { tabindex: "-1", text: title.title }), where,
+  return [element("h2", { tabindex: "-1", text: shownTitle(title) }), where,
     element("p", { class: "message", "data-field": "score", text: scoreInWords(title.score, title.rating_count) }),
-    title.description ? element("p", { class: "description", text: capitalize(title.description) }) : null]
+    title.display_description ? element("p", { class: "description", text: title.display_description }) : null]
     .filter(Boolean);
 }
 
 const TITLE_FACTS = [
   ["Length", (t) => duration(t.duration_int, t.duration_type)],
   ["Maturity", (t) => (t.rating ? `rated ${t.rating.toUpperCase()}` : "")],
-  ["Genres", (t) => t.listed_in && capitalizeList(t.listed_in)],
-  ["Directed by", (t) => t.director && capitalizeList(t.director)],
-  ["Cast", (t) => t.cast && capitalizeList(t.cast)],
-  ["Country", (t) => t.country && capitalizeList(t.country)],
+  ["Genres", (t) => t.display_listed_in],
+  ["Directed by", (t) => t.display_director],
+  ["Cast", (t) => t.display_cast],
+  ["Country", (t) => t.display_country],
   ["On the platform since", (t) => (t.date_added ? `added ${t.date_added}` : "")],
 ];
 
@@ -524,7 +542,7 @@ async function addRating(event) {
 
 function showRatings() {
   const rows = Array.from(visitorRatings.values()).map(({ item, rating }) => {
-    const remove = element("button", { type: "button", class: "link", "aria-label": `Remove ${item.title}`, text: "Remove" });
+    const remove = element("button", { type: "button", class: "link", "aria-label": `Remove ${shownTitle(item)}`, text: "Remove" });
     remove.addEventListener("click", () => { visitorRatings.delete(item.id); showRatings(); });
     return element("li", {}, titleLink(item), `: ${starsInWords(rating)} `, remove);
   });
@@ -556,6 +574,8 @@ function fillChoices() {
     if (select.hasAttribute("data-optional")) options.unshift(element("option", { value: "", text: "any" }));
     select.replaceChildren(...options);
   }
+  const [example] = catalog.example_titles ?? [];
+  for (const input of $$("input[data-example-title]")) if (example) input.placeholder = `e.g. ${example}`;
   for (const input of $$("input[data-years]")) {
     Object.assign(input, { min: catalog.release_years.min, max: catalog.release_years.max,
       placeholder: `${catalog.release_years.min}–${catalog.release_years.max}` });

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import Query
 
 from streamlens.errors import BadParameter
-from streamlens.params import OptionalPlatform, Text, TitleIdPath, how_many
+from streamlens.params import OptionalPlatform, Text, TitleIdPath, TitleType, YearBound, how_many
 from streamlens.query_function import QueryFunction
 from streamlens.schemas import CatalogFacts, TitleDetails, TitleSearch
 from streamlens.titles import MAX_LIMIT, TitleIndex
@@ -18,18 +18,24 @@ Index = Annotated[TitleIndex, fn.data]
 
 
 @fn.get("/titles", response_model=TitleSearch, summary="Search titles",
-        description="Titles whose name contains `q`, ignoring case and accents: the whole title first, then "
+        description="Works whose title contains `q`, ignoring case and accents: the whole title first, then "
                     "titles starting with it, then a word starting with it, then anywhere; the most rated "
-                    "first within each. For autocomplete.")
+                    "first within each. A work (the same title, type and year) is listed once, with every "
+                    "platform it is on (`available_on`). Filters: platform, type, release years; paging: "
+                    "`offset` and `limit` over `total`. Nothing matching: `items` is empty and `suggestions` "
+                    "holds the closest titles. For autocomplete and the results list.")
 async def search_titles(index: Index, q: Annotated[Text, Query(description="some letters of a title",
                                                                examples=["queen"])],
                         limit: Annotated[int, *how_many(MAX_LIMIT, 10)] = 10,
-                        platform: OptionalPlatform = None) -> dict:
-    return index.search(q, limit, platform)
+                        offset: Annotated[int, Query(ge=0, description="matching works to skip (paging)")] = 0,
+                        platform: OptionalPlatform = None, type: TitleType = None,
+                        year_min: Annotated[YearBound, Query(description="earliest release year")] = None,
+                        year_max: Annotated[YearBound, Query(description="latest release year")] = None) -> dict:
+    return index.search(q, limit, platform, type, year_min, year_max, offset)
 
 
 @fn.get("/titles/{title_id}", response_model=TitleDetails, errors=(404,),
-        summary="A title's details, score and rating count")
+        summary="A title's details, score, rating count and every platform it is on")
 async def title_details(index: Index, title_id: TitleIdPath) -> dict:
     return index.details(title_id)
 
@@ -50,7 +56,8 @@ def _flag(value: Any) -> bool | None:
 
 @fn.direct
 def direct_invocation(params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Direct invocation: {"title_id"} gives a title's details; {"q", "limit"?, "platform"?} searches;
+    """Direct invocation: {"title_id"} gives a title's details; {"q", "limit"?, "offset"?, "platform"?, "type"?,
+    "year_min"?, "year_max"?} searches;
     {"catalog": true} gives the catalog facts ("catalog": false, or none, is a search or a title)."""
     params = dict(params)
     flag = params.pop("catalog", False)

@@ -40,14 +40,16 @@ def test_no_package_is_pinned_twice_across_the_requirements_files(build):
 def test_the_layers_build_refuses_a_package_pinned_twice_or_not_at_all(build, tmp_path):
     (tmp_path / "etl.txt").write_text("numpy==2.0.0\n")
     top = tmp_path / "requirements.txt"
-    top.write_text("-r etl.txt\nfastapi==1.0  # the API\nmangum>=0.1\nfastapi_offline==1.7.7\n")
+    top.write_text("-r etl.txt\nfastapi==1.0  # the API\nmangum>=0.1\nfastapi_offline==1.7.7\nrapidfuzz==3.0\n")
     with pytest.raises(ValueError, match="mangum must be pinned"):
         build.layer_requirements(top)
-    top.write_text("-r etl.txt\nfastapi==1.0\nmangum==0.2\nFastAPI-Offline==1.7.7\nnumpy==2.1\n")
+    top.write_text("-r etl.txt\nfastapi==1.0\nmangum==0.2\nFastAPI-Offline==1.7.7\nrapidfuzz==3.0\nnumpy==2.1\n")
     with pytest.raises(ValueError, match=r"numpy must be pinned .*\['2.0.0', '2.1'\]"):
         build.layer_requirements(top)
-    top.write_text("-r etl.txt\nfastapi==1.0 ; python_version >= '3.11'\nmangum==0.2\nfastapi_offline==1.7.7\n")
-    assert build.layer_requirements(top) == {"api": ["fastapi==1.0", "mangum==0.2", "fastapi-offline==1.7.7"],
+    top.write_text("-r etl.txt\nfastapi==1.0 ; python_version >= '3.11'\nmangum==0.2\nfastapi_offline==1.7.7\n"
+                   "RapidFuzz==3.0\n")
+    assert build.layer_requirements(top) == {"api": ["fastapi==1.0", "mangum==0.2", "fastapi-offline==1.7.7",
+                                                     "rapidfuzz==3.0"],
                                              "numpy": ["numpy==2.0.0"]}
 
 
@@ -65,7 +67,8 @@ PYTHON_312_MAGIC = (3531).to_bytes(2, "little") + b"\r\n"
 
 
 @pytest.mark.parametrize("layer, package", [("api", "fastapi"), ("api", "pydantic"), ("api", "starlette"),
-                                            ("api", "mangum"), ("numpy", "numpy"), ("streamlens", "streamlens")])
+                                            ("api", "mangum"), ("api", "rapidfuzz"), ("numpy", "numpy"),
+                                            ("streamlens", "streamlens")])
 def test_the_layers_ship_unchecked_hash_bytecode_for_python_312(built_layers, layer, package):
     """/opt is read-only in Lambda: without these every cold start compiles FastAPI and pydantic again."""
     pycache = built_layers.layer_path(layer) / "python" / package / "__pycache__"
@@ -75,6 +78,13 @@ def test_the_layers_ship_unchecked_hash_bytecode_for_python_312(built_layers, la
         header = pyc.read_bytes()[:16]
         assert header[:4] == PYTHON_312_MAGIC, f"{pyc.name}: not Python 3.12's magic number"
         assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc.name}: not an unchecked-hash pyc"
+
+
+def test_the_api_layer_ships_rapidfuzz_compiled_for_lambdas_python(built_layers):
+    """Without its C extension for CPython 3.12 on x86_64, rapidfuzz would not import in the Lambda."""
+    package = built_layers.layer_path("api") / "python" / "rapidfuzz"
+    compiled = list(package.rglob("*.cpython-312-x86_64-linux-gnu.so"))
+    assert compiled, "no rapidfuzz extension built for cpython-312 x86_64"
 
 
 def test_every_source_of_every_layer_has_its_bytecode_and_the_size_check_passes(built_layers):

@@ -282,6 +282,11 @@ def describe(k: int) -> dict:
     return {"title_id": CATALOG[k], "title": TITLES[k], "platform": PLATFORMS[k]}
 
 
+def listed(k: int) -> dict:
+    """A title in a top-n: also its type and year, for the card."""
+    return {**describe(k), "type": TYPES[k], "release_year": YEARS[k]}
+
+
 def test_the_bundle_holds_the_catalog_the_ratings_and_the_model_mapping(rec):
     assert rec.catalog_ids.tolist() == CATALOG.tolist() and rec.titles.tolist() == TITLES.tolist()
     assert rec.maturity.tolist() == [FAMILY_LEVEL[f] for f in MATURITY]
@@ -366,7 +371,7 @@ def test_top_n_is_the_best_unrated_titles_each_with_its_strongest_rated_title(re
     answer = rec.top_n(user, n)
     ranked = best(scores, CATALOG, n, excluded=items)
     assert answer == {"user_id": user, "n": n, "cold_start": False, "items": [
-        {**describe(k), "score": round(scores[k], 4), "because_you_rated": describe(items[because[k]])}
+        {**listed(k), "score": round(scores[k], 4), "because_you_rated": describe(items[because[k]])}
         for k in ranked]}
 
 
@@ -417,7 +422,7 @@ def test_an_unknown_user_gets_the_best_scored_titles_with_enough_ratings(rec):
     eligible = [k for k in best(cold_scores(), CATALOG, 10) if cold_scores()[k] > -np.inf]
     assert [CATALOG[k] for k in eligible] == ["hs1", "ns1", "as2", "ns2"]
     assert answer == {"user_id": 4242, "n": 10, "cold_start": True, "items": [
-        {**describe(k), "score": round(MEANS[k], 4), "rating_count": COUNTS[k]} for k in eligible],
+        {**listed(k), "score": round(MEANS[k], 4), "rating_count": COUNTS[k]} for k in eligible],
         "message": "user 4242 has no ratings yet: these are the best-scored titles with at least 20 ratings"}
     assert [i["title_id"] for i in rec.top_n(4242, 2, Filters(platform="netflix"))["items"]] == ["ns1", "ns2"]
     assert answer["items"][0]["score"] == 4.9877
