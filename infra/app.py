@@ -4,8 +4,9 @@ functions derive from it. Two switches, off by default: `-c apiKeys=true`
 (the recommender's routes need an API key of a usage plan) and `-c waf=true`
 (a WAF with AWS managed rules in front of the API). `-c alarmEmail=ops@example.com`
 subscribes that address to the alarms' SNS topic. `-c corsOrigins=...` (comma-separated
-origins, or `*`) opens the API to other pages than the web interface's. cdk-nag's
-AWS Solutions checks run on every synth."""
+origins, or `*`) opens the API to other pages than the web interface's. `-c engine=spark`
+runs the ratings stages of the ETL on EMR Serverless before the task (infra/spark.py); pandas, the
+default, runs the whole ETL in the task. cdk-nag's AWS Solutions checks run on every synth."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ STAGES = ("dev", "prod")
 # Feature flags the stack relies on: server access logs are granted by bucket policy, not by ACL.
 FEATURE_FLAGS = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+ENGINES = ("pandas", "spark")
 
 
 def _flag(app: App, name: str) -> bool:
@@ -56,6 +58,16 @@ def _origins(app: App, name: str) -> list[str] | None:
     return origins
 
 
+def _engine(app: App, name: str) -> str:
+    """-c engine=spark (or pandas, the default): what runs the ETL's ratings stages in the stack."""
+    value = app.node.try_get_context(name)
+    if value in (None, ""):
+        return ENGINES[0]
+    if value not in ENGINES:
+        raise ValueError(f"context {name}={value!r}: use {' or '.join(ENGINES)}")
+    return str(value)
+
+
 def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
     app = App(context={**FEATURE_FLAGS, **(context or {})})
     stage = app.node.try_get_context("stage") or "dev"
@@ -64,6 +76,7 @@ def build(context: dict | None = None) -> tuple[App, StreamlensStack]:
     stack = StreamlensStack(app, f"streamlens-{stage}", stage=stage,
                             api_keys=_flag(app, "apiKeys"), waf=_flag(app, "waf"),
                             alarm_email=_email(app, "alarmEmail"), cors_origins=_origins(app, "corsOrigins"),
+                            engine=_engine(app, "engine"),
                             env=Environment(account=app.node.try_get_context("account"),
                                             region=app.node.try_get_context("region")))
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -17,6 +17,7 @@ Synthesising only stages the Dockerfile; the image is built at deploy time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
@@ -38,6 +39,9 @@ from streamlens.layout import ETL_LOCK, MANIFEST, REFUSED_RUN, RELEASES
 
 from .common import streamlens_environment
 
+if TYPE_CHECKING:
+    from .spark import SparkJob
+
 REPO = Path(__file__).resolve().parents[1]
 READY_MARKER = "raw/READY"
 IMAGE_EXCLUDES = [".git", ".venv", ".local", "cdk.out", "**/node_modules", "layers/build", "bench", "tests",
@@ -53,13 +57,16 @@ CONTAINER = "etl"
 
 class Etl(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, bucket: s3.IBucket,
-                 keep_releases: int = 3) -> None:
+                 keep_releases: int = 3, spark: SparkJob | None = None) -> None:
+        """spark: the Spark engine's job (infra/spark.py), run before the task, which then reads its stage."""
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS)
         self.failed_runs = sqs.Queue(self, "FailedRuns", queue_name=f"streamlens-{stage}-etl-failed-runs",
                                      retention_period=Duration.days(14), enforce_ssl=True,
                                      encryption=sqs.QueueEncryption.SQS_MANAGED)
         self.role = self._task_role(bucket)
+        if spark:
+            spark.grant_read_stage(self.role)
         self.vpc = self._network()
         self.cluster = ecs.Cluster(self, "Cluster", vpc=self.vpc, cluster_name=f"streamlens-{stage}-etl",
                                    container_insights_v2=ecs.ContainerInsights.ENABLED)
@@ -78,7 +85,7 @@ class Etl(Construct):
                                                STREAMLENS_KEEP_RELEASES=str(keep_releases)))
         self.security_group = ec2.SecurityGroup(self, "TaskSecurityGroup", vpc=self.vpc, allow_all_outbound=True,
                                                 description="streamlens ETL task: no inbound traffic")
-        self.state_machine = self._state_machine(stage)
+        self.state_machine = self._state_machine(stage, spark)
         self.rule = events.Rule(
             self, "RawDataReady",
             description=f"Run the ETL when {READY_MARKER} is written after an upload under raw/",
@@ -120,11 +127,16 @@ class Etl(Construct):
                          traffic_type=ec2.FlowLogTrafficType.REJECT)
         return vpc
 
-    def _state_machine(self, stage: str) -> sfn.StateMachine:
+    def _state_machine(self, stage: str, spark: SparkJob | None) -> sfn.StateMachine:
         """Run the task and wait; exit code 0 is a run that published, anything else (or no exit code: the task
         never started) a failure, reported to the queue with the whole state. No retry: the ETL's S3 client
         already retries what is transient, and a refused input or a code fault fails again at the same cost;
-        the next upload runs again."""
+        the next upload runs again.
+
+        With spark, the same machine first names the run's stage prefix and runs the Spark job, which writes it;
+        the task's event is the input plus that prefix. A failed job goes to the same report, before anything is
+        published, and the existing alarms see this machine's failures and time-outs."""
+        event = sfn.JsonPath.object_at(spark.EVENT if spark else "$")
         run = tasks.EcsRunTask(
             self, "RunTask", integration_pattern=sfn.IntegrationPattern.RUN_JOB, cluster=self.cluster,
             task_definition=self.task_definition,
@@ -134,7 +146,7 @@ class Etl(Construct):
             container_overrides=[tasks.ContainerOverride(
                 container_definition=self.container,
                 environment=[tasks.TaskEnvironmentVariable(
-                    name=EVENT_VARIABLE, value=sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$")))])],
+                    name=EVENT_VARIABLE, value=sfn.JsonPath.json_to_string(event))])],
             result_path="$.task", task_timeout=sfn.Timeout.duration(RUN_TIMEOUT))
         report = tasks.SqsSendMessage(self, "ReportFailure", queue=self.failed_runs, result_path=sfn.JsonPath.DISCARD,
                                       message_body=sfn.TaskInput.from_object({
@@ -146,14 +158,21 @@ class Etl(Construct):
         run.add_catch(report, errors=[sfn.Errors.ALL], result_path="$.error")
         published = sfn.Condition.and_(sfn.Condition.is_present("$.task.Containers[0].ExitCode"),
                                        sfn.Condition.number_equals("$.task.Containers[0].ExitCode", 0))
-        definition = run.next(sfn.Choice(self, "Published?")
-                              .when(published, sfn.Succeed(self, "Done"))
-                              .otherwise(report.next(failed)))
+        definition: sfn.IChainable = run.next(sfn.Choice(self, "Published?")
+                                              .when(published, sfn.Succeed(self, "Done"))
+                                              .otherwise(report.next(failed)))
+        timeout = RUN_TIMEOUT.plus(Duration.minutes(10))
+        if spark:
+            definition = spark.states(self, report).next(definition)
+            timeout = timeout.plus(spark.timeout)
         machine_logs = logs.LogGroup(self, "StateMachineLogs", retention=logs.RetentionDays.THREE_MONTHS)
-        return sfn.StateMachine(self, "StateMachine", state_machine_name=f"streamlens-{stage}-etl",
-                                definition_body=sfn.DefinitionBody.from_chainable(definition),
-                                timeout=RUN_TIMEOUT.plus(Duration.minutes(10)), tracing_enabled=True,
-                                logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL))
+        machine = sfn.StateMachine(self, "StateMachine", state_machine_name=f"streamlens-{stage}-etl",
+                                   definition_body=sfn.DefinitionBody.from_chainable(definition),
+                                   timeout=timeout, tracing_enabled=True,
+                                   logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL))
+        if spark:
+            spark.grant_run(machine)
+        return machine
 
     def _suppress(self) -> None:
         NagSuppressions.add_resource_suppressions(self.failed_runs, [

@@ -17,13 +17,19 @@ from .web import WebUi
 class StreamlensStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, api_keys: bool = False,
                  waf: bool = False, alarm_email: str | None = None, cors_origins: list[str] | None = None,
-                 **kwargs) -> None:
-        """cors_origins: the origins whose pages may call the API; by default the web interface's only."""
+                 engine: str = "pandas", **kwargs) -> None:
+        """cors_origins: the origins whose pages may call the API; by default the web interface's only.
+        engine: "spark" runs the ratings stages as an EMR Serverless job before the ETL task (infra/spark.py)."""
         super().__init__(scope, construct_id, description=f"streamlens ({stage})", **kwargs)
         self.storage = Storage(self, "Storage", stage=stage)
         self.data_api = DataApi(self, "DataApi", stage=stage, bucket=self.storage.bucket, api_keys=api_keys,
                                 waf=waf)
-        self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket)
+        self.spark = None
+        if engine == "spark":     # imported here: its image copier (cdk-ecr-deployment) serves this engine only
+            from .spark import SparkJob
+
+            self.spark = SparkJob(self, "Spark", stage=stage, bucket=self.storage.bucket)
+        self.etl = Etl(self, "Etl", stage=stage, bucket=self.storage.bucket, spark=self.spark)
         self.web = WebUi(self, "Web", api_url=self.data_api.api.url, access_logs=self.storage.access_logs,
                          keep=keeps_data(stage))
         self.data_api.allow_origins(cors_origins or [self.web.origin])
