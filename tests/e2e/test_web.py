@@ -99,9 +99,19 @@ def duration(amount: int, unit: str) -> str:
     return f"{amount:,} min"
 
 
+def shown(item: dict) -> str:
+    """A title as a page shows it: the catalog's own case (`display_title`), not the brief's lowercase."""
+    return item.get("display_title") or item["title"]
+
+
+def where(item: dict) -> str:
+    """The platforms a work is on, as a card lists them."""
+    return ", ".join(cap(p["platform"]) for p in item["available_on"])
+
+
 def describe(item: dict) -> str:
     """A suggestion's text."""
-    return f"{item['title']} ({type_name(item['type'])}, {item['release_year']}, {cap(item['platform'])})"
+    return f"{shown(item)} ({type_name(item['type'])}, {item['release_year']}, {where(item)})"
 
 
 def field_words(key: str, value, answer: dict) -> str:
@@ -207,30 +217,48 @@ def test_typing_suggests_titles_and_enter_lists_the_results_with_filters(page, s
     page.wait_for_url("**#/search?q=*")
     _, listed = api(site, "/titles", q=q, limit=20)
     page.locator("#results .card").first.wait_for()
-    assert cards(page, "#results") == [i["title"] for i in listed["items"]]
+    assert cards(page, "#results") == [shown(i) for i in listed["items"]]
     first_card = page.locator("#results .card").first.inner_text()
     item = listed["items"][0]
-    assert f"{type_name(item['type'])} · {item['release_year']} · on {cap(item['platform'])}" in first_card
+    assert f"{type_name(item['type'])} · {item['release_year']} · on {where(item)}" in first_card
     shot(page, "search-results")
+
+    def listed_with(**filters) -> list[str]:
+        """The API's answer with these filters, once the page lists the same (it asks the API again)."""
+        _, answer = api(site, "/titles", q=q, limit=20, **filters)
+        page.wait_for_function("ids => Array.from(document.querySelectorAll('#results .card h4')).map("
+                               "h => h.textContent).join('|') === ids", arg="|".join(shown(i) for i in answer["items"]))
+        return [shown(i) for i in answer["items"]]
 
     kind = item["type"]
     page.locator('#filter-form [name="type"]').select_option(kind)
-    assert cards(page, "#results") == [i["title"] for i in listed["items"] if i["type"] == kind]
+    expected = listed_with(type=kind)
+    assert cards(page, "#results") == expected
     years = sorted(i["release_year"] for i in listed["items"])
     low, high = years[len(years) // 4], years[3 * len(years) // 4]
-    page.locator('#filter-form [name="type"]').select_option("")
     page.locator('#filter-form [name="year_min"]').fill(str(low))
     page.locator('#filter-form [name="year_max"]').fill(str(high))
-    assert cards(page, "#results") == [i["title"] for i in listed["items"] if low <= i["release_year"] <= high]
+    page.locator('#filter-form button').click()
+    expected = listed_with(type=kind, year_min=low, year_max=high)
+    assert cards(page, "#results") == expected
 
     platform = item["platform"][0]
-    _, on_platform = api(site, "/titles", q=q, limit=20, platform=platform)
     page.locator('#filter-form [name="platform"]').select_option(platform)
-    page.wait_for_url(f"**platform={platform}")
-    page.wait_for_function("n => document.querySelector('#filter-form [name=year_min]')?.value === ''"
-                           " && document.querySelectorAll('#results .card').length === n",
-                           arg=len(on_platform["items"]))
-    assert cards(page, "#results") == [i["title"] for i in on_platform["items"]]
+    expected = listed_with(type=kind, year_min=low, year_max=high, platform=platform)
+    assert cards(page, "#results") == expected
+
+
+def test_a_long_results_list_pages_with_show_more(page, site):
+    _, everything = api(site, "/titles", q="e", limit=20)
+    assert everything["total"] > 20, "the sample has more than a page of titles with an e"
+    search(page, "e")
+    page.locator("#results .card").first.wait_for()
+    assert page.locator("#results-count").inner_text() == f"20 of {everything['total']:,} titles."
+    page.locator("#results-more button").click()
+    _, second = api(site, "/titles", q="e", limit=20, offset=20)
+    page.wait_for_function("n => document.querySelectorAll('#results .card').length === n",
+                           arg=20 + len(second["items"]))
+    assert cards(page, "#results") == [shown(i) for i in everything["items"] + second["items"]]
 
 
 def test_a_query_that_matches_nothing_offers_did_you_mean_links_or_says_so(page, site):
@@ -245,7 +273,7 @@ def test_a_query_that_matches_nothing_offers_did_you_mean_links_or_says_so(page,
     links.first.click()
     page.locator("#results .card").first.wait_for()
     _, found = api(site, "/titles", q=suggestions[0], limit=20)
-    assert cards(page, "#results") == [i["title"] for i in found["items"]]
+    assert cards(page, "#results") == [shown(i) for i in found["items"]]
 
     nonsense = "zqxj" * 3
     assert api(site, "/titles", q=nonsense)[1]["items"] == []
@@ -271,17 +299,18 @@ def test_picking_a_suggestion_opens_the_title_page_in_words(page, site):
     page.wait_for_url(f"**#/title/{item['id']}")
     page.locator("#title-page h2").wait_for()
     text = page.locator("#title-page").inner_text()
-    assert page.locator("#title-page h2").inner_text() == details["title"]
-    assert f"available on {cap(details['platform'])}" in text
+    assert page.locator("#title-page h2").inner_text() == details["display_title"]
+    names = [cap(p["platform"]) for p in details["available_on"]]
+    assert "available on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) in text
     if details["duration_int"] is not None:
         assert duration(details["duration_int"], details["duration_type"]) in text
     if details["rating"]:
         assert f"rated {details['rating'].upper()}" in text
     if details["date_added"]:
         assert f"added {details['date_added']}" in text
-    for names in ("cast", "director", "country"):
+    for names in ("cast", "director", "country", "listed_in"):
         if details[names]:
-            assert words_cap(details[names]) in text
+            assert details[f"display_{names}"] in text
     score = page.locator('#title-page [data-field="score"]').inner_text()
     if details["score"] is None:
         assert score == "Not rated yet."
@@ -297,17 +326,17 @@ def test_a_title_page_shows_five_similar_cards_that_open_their_pages_and_back_wo
     page.goto(site[0] + "#/title/ns1")
     links = page.locator("#title-page .similar .card h4 a")
     links.first.wait_for()
-    assert links.all_inner_texts() == [s["title"] for s in similar["similar"]]
-    assert page.locator("#title-page h2").inner_text() == details["title"]
+    assert links.all_inner_texts() == [shown(s) for s in similar["similar"]]
+    assert page.locator("#title-page h2").inner_text() == details["display_title"]
     shot(page, "title-page")
     links.first.click()
     target = similar["similar"][0]
     page.wait_for_url(f"**#/title/{target['id']}")
     page.wait_for_function("title => document.querySelector('#title-page h2')?.textContent === title",
-                           arg=target["title"])
+                           arg=shown(target))
     page.go_back()
     page.wait_for_function("title => document.querySelector('#title-page h2')?.textContent === title",
-                           arg=details["title"])
+                           arg=details["display_title"])
 
 
 def test_a_title_page_says_in_a_sentence_whether_to_recommend_it_to_a_user(page, site):
@@ -351,9 +380,9 @@ def test_for_you_shows_a_users_filtered_top_n_with_reasons_and_cold_start_once(p
     fill(form, params)
     form.locator("button").click()
     form.locator("output .card").first.wait_for()
-    assert cards(page, "#user-form output") == [i["title"] for i in expected["items"]]
+    assert cards(page, "#user-form output") == [shown(i) for i in expected["items"]]
     reasons = form.locator("output .card .reason").all_inner_texts()
-    assert reasons == [f"Because you rated {i['because_you_rated']['title']}." for i in expected["items"]]
+    assert reasons == [f"Because you rated {shown(i['because_you_rated'])}." for i in expected["items"]]
     shot(page, "for-you")
 
     unknown = 987654321
@@ -369,7 +398,7 @@ def test_for_you_shows_a_users_filtered_top_n_with_reasons_and_cold_start_once(p
                            ".includes('no ratings yet')")
     assert page.locator("body").inner_text().count(cap(cold["message"])) == 1
     assert page.locator("body").inner_text().count("no ratings yet") == 1
-    assert cards(page, "#user-form output") == [i["title"] for i in cold["items"]]
+    assert cards(page, "#user-form output") == [shown(i) for i in cold["items"]]
     reasons = page.locator("#user-form output .card .reason").all_inner_texts()
     for reason, item in zip(reasons, cold["items"], strict=True):
         assert abs(number_in(reason, "Scored") - item["score"]) <= 0.005
@@ -385,7 +414,7 @@ def rate(tab, item: dict, stars: float) -> None:
     box.fill(describe(item))
     form.locator('[name="rating"]').select_option(str(stars).removesuffix(".0"))
     box.press("Enter")
-    tab.locator("#visitor-ratings li a", has_text=item["title"]).wait_for()
+    tab.locator("#visitor-ratings li a", has_text=shown(item)).wait_for()
 
 
 def test_a_visitor_rates_titles_and_gets_recommendations_at_once(page, site):
@@ -402,9 +431,9 @@ def test_a_visitor_rates_titles_and_gets_recommendations_at_once(page, site):
     page.locator('#visitor-form [name="n"]').fill("4")
     page.click("#visitor-recommend")
     page.locator("#visitor-form output .card").first.wait_for()
-    assert cards(page, "#visitor-form output") == [i["title"] for i in expected["items"]]
+    assert cards(page, "#visitor-form output") == [shown(i) for i in expected["items"]]
     reasons = page.locator("#visitor-form output .card .reason").all_inner_texts()
-    assert reasons == [f"Because you rated {i['because_you_rated']['title']}." for i in expected["items"]]
+    assert reasons == [f"Because you rated {shown(i['because_you_rated'])}." for i in expected["items"]]
     shot(page, "visitor-ratings")
 
 
