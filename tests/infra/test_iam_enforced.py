@@ -203,7 +203,7 @@ def _requests(release: dict[str, tuple[bytes, str]]) -> dict[tuple[str, str], li
         ("GET", "/movies/director"): [("/movies/director", {"nombre_director": first("get_director")}, None)],
         ("GET", "/movies/recommendation"): [("/movies/recommendation", {"titulo": movie, "n": 3}, None)],
         ("GET", "/similar"): [("/similar", {"title_id": title["id"], "n": 3}, None)],
-        ("GET", "/titles"): [("/titles", {"q": title["title"].split()[0]}, None)],
+        ("GET", "/titles"): [("/titles", {"q": title["display_title"].split()[0]}, None)],
         ("GET", "/titles/{title_id}"): [(f"/titles/{title['id']}", {}, None)],
         ("GET", "/catalog"): [("/catalog", {}, None)],
         ("GET", "/reports"): [("/reports", {}, None)],
