@@ -121,6 +121,7 @@ Year = Annotated[int, Query(description=f"release year ({MIN_YEAR}-{MAX_YEAR})",
 OptionalYear = Annotated[int | None, Query(description=f"release year ({MIN_YEAR}-{MAX_YEAR}); all years when "
                                                        "omitted", examples=[2020], json_schema_extra=_YEARS),
                          _WHOLE_NUMBER, AfterValidator(_year_in_range)]
+Offset = Annotated[int, Query(ge=0, description="how many matching results to skip (paging)"), _WHOLE_NUMBER]
 YearBound = Annotated[int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="release year bound"), _WHOLE_NUMBER]
 Scored = Annotated[float, Query(description=f"score threshold on the {MIN_SCORE}..{MAX_SCORE} rating scale",
                                 examples=[3.5], json_schema_extra={"minimum": MIN_SCORE, "maximum": MAX_SCORE}),

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import Query
 
 from streamlens.errors import BadParameter
-from streamlens.params import OptionalPlatform, Text, TitleIdPath, TitleType, YearBound, how_many
+from streamlens.params import Offset, OptionalPlatform, Text, TitleIdPath, TitleType, YearBound, how_many
 from streamlens.query_function import QueryFunction
 from streamlens.schemas import CatalogFacts, TitleDetails, TitleSearch
 from streamlens.titles import MAX_LIMIT, TitleIndex
@@ -27,7 +27,7 @@ Index = Annotated[TitleIndex, fn.data]
 async def search_titles(index: Index, q: Annotated[Text, Query(description="some letters of a title",
                                                                examples=["queen"])],
                         limit: Annotated[int, *how_many(MAX_LIMIT, 10)] = 10,
-                        offset: Annotated[int, Query(ge=0, description="matching works to skip (paging)")] = 0,
+                        offset: Offset = 0,
                         platform: OptionalPlatform = None, type: TitleType = None,
                         year_min: Annotated[YearBound, Query(description="earliest release year")] = None,
                         year_max: Annotated[YearBound, Query(description="latest release year")] = None) -> dict:

@@ -128,7 +128,8 @@ INTEGER_SPELLINGS = {
     "trailing space": lambda v: f"{v} ", "full-width digits": lambda v: v.translate(str.maketrans("0123456789",
                                                                                                   "０１２３４５６７８９")),
 }
-INTEGER_VALUES = {"year": "2020", "year_min": "2000", "year_max": "2020", "n": "5", "limit": "5", "user_id": "42"}
+INTEGER_VALUES = {"year": "2020", "year_min": "2000", "year_max": "2020", "n": "5", "limit": "5", "user_id": "42",
+                  "offset": "5"}
 FUNCTION_OF_ROUTE = {"/max-duration": "get_max_duration", "/score-count": "get_score_count", "/actor": "get_actor",
                      "/recommend": "recommender", "/users/{user_id}/recommendations": "recommender",
                      "/movies/duration": "peliculas_duracion", "/movies/recommendation": "recomendacion",
@@ -153,7 +154,8 @@ def test_the_integer_parameters_are_all_tried(client):
         ("/users/{user_id}/recommendations", "user_id"), ("/users/{user_id}/recommendations", "n"),
         ("/users/{user_id}/recommendations", "year_min"), ("/users/{user_id}/recommendations", "year_max"),
         ("/movies/duration", "year"), ("/movies/recommendation", "n"), ("/movies/recommendation", "year"),
-        ("/similar", "n"), ("/similar", "year"), ("/titles", "limit")}
+        ("/similar", "n"), ("/similar", "year"), ("/titles", "limit"), ("/titles", "offset"), ("/titles", "year_min"),
+        ("/titles", "year_max")}
 
 
 @pytest.mark.parametrize("spelling", INTEGER_SPELLINGS)
