@@ -219,7 +219,8 @@ def test_openapi_states_the_range_of_every_number():
                 ("/users/{user_id}/recommendations", "year_min"): years,
                 ("/users/{user_id}/recommendations", "year_max"): years, ("/movies/duration", "year"): years,
                 ("/movies/recommendation", "n"): (1, MAX_N), ("/movies/recommendation", "year"): years,
-                ("/similar", "n"): (1, MAX_N), ("/similar", "year"): years, ("/titles", "limit"): (1, MAX_LIMIT)}
+                ("/similar", "n"): (1, MAX_N), ("/similar", "year"): years, ("/titles", "limit"): (1, MAX_LIMIT),
+                ("/titles", "offset"): (0, None), ("/titles", "year_min"): years, ("/titles", "year_max"): years}
     numbers = {key: _bounds(schema) for key, schema in _parameters(spec).items()
                if _types(schema) & {"integer", "number"}}
     assert numbers == expected

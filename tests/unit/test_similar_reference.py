@@ -24,6 +24,7 @@ ROWS = [  # id, title, year, description, genres, director, cast, country
 def catalog() -> SimilarTitles:
     titles = pd.DataFrame(ROWS, columns=["id", "title", "release_year", "description", "listed_in", "director",
                                          "cast", "country"]).assign(platform="netflix", type="movie")
+    titles["display_title"] = titles["title"].str.title()     # the catalog's own case travels in the bundle
     bundle, _, _ = streaming_similar(titles, pd.DataFrame({"rating_count": [3, 2, 1, 0]}))
     return SimilarTitles.from_bytes(bundle)
 
