@@ -18,7 +18,7 @@ from streamlens.storage import ObjectStore
 from .aws_task import EVENT_VARIABLE, event_from_environment, run_event
 from .catalog import InputError, clean_catalogs
 from .lock import EtlLocked
-from .pipeline import ENGINES, EtlOptions, read_catalog_frames, run_etl
+from .options import ENGINES, EtlOptions
 from .quality import QualityReport
 from .sample_data import generate_ratings, write_ratings, write_sample_catalogs
 from .sample_movies import write_sample_movies
@@ -67,6 +67,8 @@ def etl_options(args) -> EtlOptions:
 
 
 def publish(source: DataSource, store: ObjectStore, settings, options: EtlOptions) -> None:
+    from .pipeline import run_etl  # the stages' libraries load when a run starts (etl_job/options.py)
+
     print(json.dumps(run_etl(source, store, settings, options), indent=1, default=str))
 
 
@@ -88,6 +90,8 @@ def cmd_sample(args) -> int:
     catalogs = out / CATALOG_DIR
     if args.catalogs or not catalogs.is_dir():
         write_sample_catalogs(catalogs, titles_per_platform=args.titles_per_platform, seed=args.seed)
+    from .pipeline import read_catalog_frames
+
     titles = clean_catalogs(read_catalog_frames(DataSource(str(out))), QualityReport("catalogs"))
     if args.movies:
         write_sample_movies(out / MOVIES_DIR, n_movies=args.movies, seed=args.seed)

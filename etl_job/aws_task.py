@@ -17,7 +17,7 @@ from streamlens.config import get_settings
 from streamlens.storage import ObjectStore
 
 from .catalog import InputError
-from .pipeline import EtlOptions, run_etl
+from .options import EtlOptions
 from .progress import Progress
 from .sources import DataSource
 
@@ -49,6 +49,8 @@ def event_from_environment() -> dict[str, Any]:
 def run_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """event may set "data" (an s3:// prefix), "skip_training" and "accept_shrink" (publish even if a catalog
     disappears or shrinks: etl_job.release_guard); defaults come from the environment."""
+    from .pipeline import run_etl  # the stages' libraries load when a run starts (etl_job/options.py)
+
     settings = get_settings()
     location = event.get("data") or settings.data_dir or f"s3://{settings.bucket}/raw"
     log.info("ETL started on %s", location)

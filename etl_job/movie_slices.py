@@ -58,3 +58,23 @@ def build_movie_slices(movies: pd.DataFrame) -> dict[str, dict]:
         "productoras_exitosas": {"answers": companies},
         "get_director": {"answers": directors},
     }
+
+
+def movie_examples(movies: pd.DataFrame, slices: dict[str, dict]) -> dict[str, str]:
+    """A value each movies query answers on this catalog (the language, collection, country, company and
+    director with the most movies, and the most voted title), for the web forms' placeholders: the sample and
+    the real data both give examples that find something. A query with no answer at all has no example."""
+    sizes = {"language": ("peliculas_idioma", lambda count: count),
+             "collection": ("franquicia", lambda answer: answer["count"]),
+             "country": ("peliculas_pais", lambda answer: answer["count"]),
+             "company": ("productoras_exitosas", lambda answer: answer["count"]),
+             "director": ("get_director", lambda answer: len(answer["movies"]))}
+    examples = {}
+    for name, (query, size) in sizes.items():
+        if answers := slices[query]["answers"]:
+            key = min(answers, key=lambda k: (-size(answers[k]), k))
+            examples[name] = key if name == "language" else answers[key]["name"]
+    if len(movies):
+        voted = movies.sort_values(["vote_count", "id"], ascending=[False, True], na_position="last")
+        examples["title"] = str(voted["title"].iloc[0])
+    return examples

@@ -44,8 +44,9 @@ from .csv_input import record_taken_out
 from .data_report import movies_report, streaming_report
 from .lock import LockLost, etl_lock
 from .model_report import model_report
-from .movie_slices import build_movie_slices
+from .movie_slices import build_movie_slices, movie_examples
 from .movies import clean_movies, movie_ratings
+from .options import EtlOptions, check_engine
 from .progress import Progress
 from .quality import QualityReport
 from .ranker import train_ranker
@@ -57,31 +58,6 @@ from .similar_titles import Neighbours
 from .slices import build_slices, title_index
 from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
 from .training import REFERENCE_CONFIG, TrainConfig, config_for, train_recommender
-
-
-@dataclass
-class EtlOptions:
-    train: bool = True
-    sample_ratings: int = 200_000     # generated when the data folder has no ratings
-    sample_users: int = 5_000
-    seed: int = 42
-    train_config: TrainConfig | None = None   # None: chosen by the number of ratings (etl_job.training.config_for)
-    accept_shrink: bool = False      # publish even if a catalog disappears or shrinks (etl_job.release_guard)
-    engine: str = "pandas"           # "spark": the ratings stages and the training on Apache Spark (etl_job/spark)
-
-
-ENGINES = ("pandas", "spark")
-
-
-def check_engine(engine: str) -> None:
-    """Refuse an unknown engine, or the Spark engine where pyspark or Java is missing, before any work."""
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    if engine == "spark":
-        from .spark.session import spark_missing
-
-        if reason := spark_missing():
-            raise InputError(f"--engine spark: {reason}")
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
@@ -187,6 +163,7 @@ def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRa
 @dataclass
 class MoviesResult:
     similar_card: dict
+    examples: dict[str, str]              # a value each movies query answers, for the web forms (/catalog)
     reports: dict[str, QualityReport]     # movies, and ratings_small (its validation) when the folder has it
     cards: dict[str, dict]                # ratings_small: the reference run's model card, when trained
 
@@ -211,7 +188,8 @@ def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityRepor
     """The movies catalog's release objects: data/movies.parquet, its query slices, its similar movies and
     its data report; with training on, the recommender's reference run on ratings_small.csv."""
     writer.put(MOVIES_TABLE, to_parquet(movies))
-    for query, content in build_movie_slices(movies).items():
+    slices = build_movie_slices(movies)
+    for query, content in slices.items():
         writer.put_json(slice_object_name(query), content)
 
     ratings, ratings_info = None, {"origin": "none: the data folder has no movies/ratings_small.csv and links.csv"}
@@ -243,7 +221,8 @@ def _write_movies(source: DataSource, movies: pd.DataFrame, report: QualityRepor
                      "data": "movies/ratings_small.csv (real MovieLens ratings, all of them)"}
         writer.put(RATINGS_SMALL_MODEL_CARD, json.dumps(reference, indent=1, default=str).encode(),
                    "application/json")
-    return MoviesResult(section, {"movies": report, **({"ratings_small": small_report} if small is not None else {})},
+    reports = {"movies": report, **({"ratings_small": small_report} if small is not None else {})}
+    return MoviesResult(section, movie_examples(movies, slices), reports,
                         {"ratings_small": reference} if reference else {})
 
 
@@ -278,12 +257,16 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
         model_info, cards["streaming"] = _train_and_write(writer, catalogs.frame, valid, config, neighbours, say)
     del neighbours
     reports = {"catalogs": catalogs.report, "ratings": valid.report}
+    examples: dict[str, str] = {}
     if movies is not None:
         done = _write_movies(source, movies.frame, movies.report, writer, options, config, say)
         del movies
         similar_card["movies"] = done.similar_card
+        examples = done.examples
         reports.update(done.reports)
         cards.update(done.cards)
+    # After the movies: the title index also carries their examples, for the web forms (/catalog).
+    writer.put_json(TITLE_INDEX, title_index(catalogs.frame, valid.scores, examples))
     _write_cards_and_reports(writer, reports, cards, similar_card, say)
     manifest, pruned = _publish(writer, store, settings, lock, source.checksums, say, {
         "ratings": valid.origin, "model": model_info,
@@ -374,7 +357,6 @@ def _write_data_and_slices(writer: ReleaseWriter, titles: pd.DataFrame, valid: V
         "rating": ratings["rating"].to_numpy(), "timestamp": ratings["timestamp"].to_numpy()})))
     for query, content in build_slices(titles, scores).items():
         writer.put_json(slice_object_name(query), content)
-    writer.put_json(TITLE_INDEX, title_index(titles, scores))
     say("data and slices written", objects=len(writer.objects))
 
 

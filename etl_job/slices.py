@@ -99,8 +99,10 @@ TITLE_FIELDS = ["id", "display_title", "platform", "type", "release_year", "dura
                 "display_description", "score", "rating_count"]
 
 
-def title_index(titles: pd.DataFrame, scores: pd.DataFrame) -> dict:
-    """Every title's details with its score, for title search and title pages (rows in catalog order)."""
+def title_index(titles: pd.DataFrame, scores: pd.DataFrame, movie_examples: dict[str, str] | None = None) -> dict:
+    """Every title's details with its score, for title search and title pages (rows in catalog order), and
+    the movies catalog's examples for the web forms (etl_job.movie_slices.movie_examples)."""
     frame = titles.merge(scores, on="id", how="left")[TITLE_FIELDS]
     columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in TITLE_FIELDS]
-    return {"fields": TITLE_FIELDS, "rows": [list(row) for row in zip(*columns)]}
+    return {"fields": TITLE_FIELDS, "rows": [list(row) for row in zip(*columns)],
+            "movie_examples": movie_examples or {}}

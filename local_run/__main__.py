@@ -20,7 +20,6 @@ import etl_job
 import streamlens
 from etl_job.__main__ import add_etl_flags, data_location, etl_options, run_command
 from etl_job.catalog import InputError
-from etl_job.pipeline import run_etl
 from etl_job.sources import DataSource
 from streamlens.config import LOCAL_S3_ENDPOINT, get_settings
 from streamlens.storage import ObjectStore
@@ -42,6 +41,8 @@ def put_release(args, settings, store: ObjectStore) -> None:
     if restore_snapshot(store, SNAPSHOT_DIR, meta):
         print(f"inputs unchanged: reusing the release saved in {SNAPSHOT_DIR}", file=sys.stderr)
     else:
+        from etl_job.pipeline import run_etl  # the stages' libraries: seconds of imports a reused release skips
+
         summary = run_etl(source, store, settings, options)
         counts = summary["counts"]
         print(f"release {summary['release_id']} published in {summary['elapsed_seconds']:.0f} s: "

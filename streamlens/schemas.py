@@ -337,9 +337,22 @@ class YearRange(Schema):
     max: int
 
 
+class MovieExamples(Schema):
+    """Each a value its movies route finds: none when the release has no movies catalog."""
+    language: str | None = Field(None, description="the original language with the most movies (/movies/language)")
+    title: str | None = Field(None, description="the most voted movie (/movies/duration, /movies/recommendation)")
+    collection: str | None = Field(None, description="the collection with the most movies (/movies/franchise)")
+    country: str | None = Field(None, description="the production country with the most movies (/movies/country)")
+    company: str | None = Field(None, description="the production company with the most movies "
+                                                 "(/movies/production-company)")
+    director: str | None = Field(None, description="the director with the most movies (/movies/director)")
+
+
 class CatalogFacts(Schema):
     titles: int
     release_years: YearRange
     example_titles: list[str] = Field(description="the most rated titles (works), for placeholders and examples")
+    movie_examples: MovieExamples = Field(description="a value each movies query answers on this release, for "
+                                                      "placeholders and examples")
     platforms: list[PlatformInfo]
     duration_types: list[str]

@@ -33,6 +33,7 @@ def _lower(value: str | None) -> str | None:
 class TitleIndex:
     fields: list[str]
     rows: list[list]
+    movie_examples: dict[str, str] = field(default_factory=dict)   # the movies forms' (etl_job.movie_slices)
     _col: dict[str, int] = field(init=False, repr=False)          # field name -> column
     _keys: list[str] = field(init=False, repr=False)              # match key of each title
     _by_id: dict[str, int] = field(init=False, repr=False)
@@ -56,7 +57,7 @@ class TitleIndex:
     @classmethod
     def from_bytes(cls, body: bytes) -> TitleIndex:
         data = json.loads(body)
-        return cls(data["fields"], data["rows"])
+        return cls(data["fields"], data["rows"], data.get("movie_examples", {}))
 
     def _value(self, k: int, name: str) -> Any:
         if name in self._col:
@@ -124,6 +125,7 @@ class TitleIndex:
             -(self.rows[rows[0]][self._col["rating_count"]] or 0), self.rows[rows[0]][0]))[:3]]
         return {"titles": len(self.rows), "release_years": {"min": min(years), "max": max(years)},
                 "example_titles": [self._value(k, "display_title") for k in most_rated],
+                "movie_examples": self.movie_examples,
                 "platforms": [{"code": p.code, "name": p.name, "titles": counts[p.name]}
                               for p in PLATFORMS if counts[p.name]],
                 "duration_types": list(DURATION_TYPES)}

@@ -576,6 +576,11 @@ function fillChoices() {
   }
   const [example] = catalog.example_titles ?? [];
   for (const input of $$("input[data-example-title]")) if (example) input.placeholder = `e.g. ${example}`;
+  const movies = catalog.movie_examples ?? {};
+  for (const input of $$("input[data-movie-example]")) {
+    const value = movies[input.dataset.movieExample];
+    if (value) input.placeholder = `e.g. ${value}`;
+  }
   for (const input of $$("input[data-years]")) {
     Object.assign(input, { min: catalog.release_years.min, max: catalog.release_years.max,
       placeholder: `${catalog.release_years.min}–${catalog.release_years.max}` });

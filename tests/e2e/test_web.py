@@ -505,6 +505,23 @@ def test_each_movies_form_answers_in_words_with_the_spanish_sentence_labelled(pa
     shot(page, "movies-queries")
 
 
+def test_the_movies_forms_placeholders_are_examples_that_answer(page, site):
+    """Each movies input suggests a value of the loaded catalog (/catalog's movie_examples); typing exactly
+    what the placeholder shows answers 200 in words, not a "not found"."""
+    page.click("nav >> text=Movies catalog")
+    inputs = page.locator("input[data-movie-example]")
+    assert inputs.count() == 7
+    for k in range(inputs.count()):
+        box = inputs.nth(k)
+        example = box.get_attribute("placeholder")
+        assert example and example.startswith("e.g. "), box.get_attribute("name")
+        path = box.evaluate("input => input.form.dataset.query")
+        params = {box.get_attribute("name"): example.removeprefix("e.g. ")}
+        assert api(site, path, **params)[0] == 200, (path, params)
+        text = ask(page, path, params)
+        assert "not found" not in text.lower() and text.strip(), (path, text)
+
+
 def test_an_answer_the_api_refuses_shows_its_message_and_parameter(page, site):
     page.click("nav >> text=Movies catalog")
     page.expected_failures.append("movies/country?pais=Atlantis")

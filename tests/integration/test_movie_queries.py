@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pandas as pd
 import pytest
@@ -34,7 +34,7 @@ def kept(shared_data):
 def handlers(real_release):
     with moto_bucket("movies-test") as (_settings, store):
         real_release.copy_into(store)
-        yield {name: load_handler(name).handler for name in NAMES}
+        yield {name: load_handler(name).handler for name in (*NAMES, "titles", "recomendacion")}
 
 
 def ask(handlers, name, **params):
@@ -94,13 +94,19 @@ def test_peliculas_pais_and_productoras(handlers, kept):
     assert (body["count"], body["revenue"]) == (len(pixar), pixar["revenue"].map(lambda v: float(v or 0)).sum())
 
 
-def test_get_director(handlers, kept, shared_data):
+@pytest.fixture(scope="module")
+def films(shared_data) -> dict[str, list[str]]:
+    """Each director's movie ids, from the raw credits."""
     credits = pd.read_csv(shared_data / "movies" / "credits.csv", dtype=str, keep_default_na=False)
-    films = defaultdict(list)
+    directed = defaultdict(list)
     for _, row in credits.iterrows():
         for person in ast.literal_eval(row["crew"]):
             if person["job"] == "Director":
-                films[person["name"]].append(row["id"])
+                directed[person["name"]].append(row["id"])
+    return directed
+
+
+def test_get_director(handlers, kept, films):
     name = max(films, key=lambda n: len(films[n]))
     rows = kept[kept["id"].isin(films[name])]
     returns = [float(r or 0) / float(b) if float(b or 0) else 0.0 for r, b in zip(rows["revenue"], rows["budget"])]
@@ -179,3 +185,31 @@ def test_the_etl_publishes_the_movies_table(s3_env, real_release):
     assert len(movies) == manifest["counts"]["movies"] == 4622
     assert list(movies.loc[movies["id"] == 862, "genres"].iloc[0]) == ["Animation", "Comedy", "Family"]
     assert "movies/credits.csv" in manifest["inputs"] and "reports/rejects_movies.csv" in manifest["objects"]
+
+
+def test_the_catalog_gives_each_movies_form_an_example_its_route_finds(handlers, kept, films):
+    """The web forms' placeholders (/catalog's movie_examples): the language, collection, country, company and
+    director with the most movies and the most voted title, counted here from the raw files (ties: any of them)."""
+    examples = handlers["titles"]({"catalog": True}, None)["movie_examples"]
+    languages = kept["original_language"].str.lower().value_counts()
+    assert languages[examples["language"]] == languages.max()
+    for name, column in (("collection", "belongs_to_collection"), ("country", "production_countries"),
+                         ("company", "production_companies")):
+        counts = Counter(n for v in kept[column] for n in (literal_names(v)[:1] if name == "collection"
+                                                           else set(literal_names(v))))
+        assert counts[examples[name]] == max(counts.values()), name
+    in_kept = set(kept["id"])
+    directed = {n: sum(i in in_kept for i in ids) for n, ids in films.items()}
+    assert directed[examples["director"]] == max(directed.values())
+    votes = kept["vote_count"].map(lambda v: float(v or 0))
+    assert examples["title"] in set(kept.loc[votes == votes.max(), "title"])
+    asked = {"peliculas_idioma": {"idioma": examples["language"]},
+             "peliculas_duracion": {"pelicula": examples["title"]},
+             "franquicia": {"franquicia": examples["collection"]}, "peliculas_pais": {"pais": examples["country"]},
+             "productoras_exitosas": {"productora": examples["company"]},
+             "get_director": {"nombre_director": examples["director"]}}
+    for name, params in asked.items():
+        status, body = ask(handlers, name, **params)
+        assert status == 200 and (body.get("count") or body.get("movies")), (name, body)
+    status, body = call(handlers["recomendacion"], "/movies/recommendation", {"titulo": examples["title"]})
+    assert status == 200 and body["recommendations"]
