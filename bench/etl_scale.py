@@ -110,10 +110,10 @@ class Sampler(threading.Thread):
             return taken
 
 
-def run_etl(folder: Path, env: dict, hz: float) -> dict:
-    """One ETL run with training in a fresh process, stage by stage."""
+def run_etl(folder: Path, env: dict, hz: float, flags: tuple[str, ...] = ()) -> dict:
+    """One ETL run (with training unless flags say otherwise) in a fresh process, stage by stage."""
     started = time.perf_counter()
-    proc = subprocess.Popen([PY, "-m", "etl_job", "run", "--data-dir", str(folder)], env=env, cwd=REPO,
+    proc = subprocess.Popen([PY, "-m", "etl_job", "run", "--data-dir", str(folder), *flags], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(proc.pid, hz)
     sampler.start()
