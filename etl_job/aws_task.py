@@ -43,12 +43,17 @@ def event_from_environment() -> dict[str, Any]:
             raise InputError(f"{EVENT_VARIABLE}: {flag} must be true or false, not {event[flag]!r}")
     if "data" in event and not (isinstance(event["data"], str) and event["data"].startswith("s3://")):
         raise InputError(f"{EVENT_VARIABLE}: data must be an s3:// prefix, not {event['data']!r}")
+    stage = event.get("ratings_stage")
+    if stage is not None and not (isinstance(stage, str) and stage.strip("/") and "://" not in stage):
+        raise InputError(f"{EVENT_VARIABLE}: ratings_stage must be a key prefix of the bucket (the Spark job's "
+                         f"stage, e.g. 'stage/<execution>/'), not {stage!r}")
     return event
 
 
 def run_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    """event may set "data" (an s3:// prefix), "skip_training" and "accept_shrink" (publish even if a catalog
-    disappears or shrinks: etl_job.release_guard); defaults come from the environment."""
+    """event may set "data" (an s3:// prefix), "skip_training", "accept_shrink" (publish even if a catalog
+    disappears or shrinks: etl_job.release_guard) and "ratings_stage" (the Spark job's staged ratings, read
+    instead of the ratings files: etl_job/stage.py); defaults come from the environment."""
     from .pipeline import run_etl  # the stages' libraries load when a run starts (etl_job/options.py)
 
     settings = get_settings()
@@ -56,6 +61,7 @@ def run_event(event: Mapping[str, Any]) -> dict[str, Any]:
     log.info("ETL started on %s", location)
     summary = run_etl(DataSource(location), ObjectStore.from_settings(settings), settings,
                       EtlOptions(train=not event.get("skip_training", False),
-                                 accept_shrink=event.get("accept_shrink", False)), Progress())
+                                 accept_shrink=event.get("accept_shrink", False),
+                                 ratings_stage=event.get("ratings_stage")), Progress())
     log.info("ETL published release %s", summary["release_id"])
     return summary

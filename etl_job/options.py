@@ -21,6 +21,9 @@ class EtlOptions:
     train_config: TrainConfig | None = None   # None: chosen by the number of ratings (etl_job.training.config_for)
     accept_shrink: bool = False      # publish even if a catalog disappears or shrinks (etl_job.release_guard)
     engine: str = "pandas"           # "spark": the ratings stages and the training on Apache Spark (etl_job/spark)
+    # A key prefix of the bucket: the ratings read as the Spark job staged them (etl_job/stage.py) instead of
+    # from the files (the ETL task in AWS under -c engine=spark).
+    ratings_stage: str | None = None
 
 
 ENGINES = ("pandas", "spark")

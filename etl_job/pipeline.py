@@ -57,6 +57,7 @@ from .similar_catalogs import movies_similar, streaming_similar
 from .similar_titles import Neighbours
 from .slices import build_slices, title_index
 from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
+from .stage import read_stage
 from .training import REFERENCE_CONFIG, TrainConfig, config_for, train_recommender
 
 
@@ -82,7 +83,7 @@ def clean_catalog_files(source: DataSource, report: QualityReport) -> pd.DataFra
     return titles
 
 
-def _ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOptions, report: QualityReport):
+def ratings_frames(source: DataSource, titles: pd.DataFrame, options: EtlOptions, report: QualityReport):
     """The ratings files one at a time, or generated ratings when the data folder has none."""
     if source.ratings_files():
         frames = (read_ratings_csv(data, name) for name, data in source.iter_ratings())
@@ -242,7 +243,7 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     options = options or EtlOptions()
     say = progress or Progress()
     catalogs = _read_catalogs(source, say)
-    valid = _validate_ratings(source, catalogs.frame, options, say)
+    valid = _validate_ratings(source, catalogs.frame, options, store, say)
     config = replace(options.train_config or config_for(len(valid.ratings)),
                      recommend_threshold=settings.recommend_threshold)
     movies = _read_movies(source, say)
@@ -299,28 +300,35 @@ def _read_catalogs(source: DataSource, say: Progress) -> Cleaned:
     return Cleaned(titles, report)
 
 
-def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOptions, say: Progress) -> ValidRatings:
-    """The ratings cleaned against the catalog, and each title's score. No valid rating at all refuses the
-    run before anything is written: the live release stays."""
-    report = QualityReport("ratings")
-    frames, origin = _ratings_frames(source, titles, options, report)
-    spark_ratings = None
-    if options.engine == "spark":
-        from .spark.ratings import validate_with_spark  # pyspark is imported only where the engine is chosen
-
-        spark_ratings = validate_with_spark(source, None if origin["origin"] == "files" else frames[0],
-                                            titles["id"], report)
-        ratings = spark_ratings.to_pandas()
+def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOptions, store: ObjectStore,
+                      say: Progress) -> ValidRatings:
+    """The ratings cleaned against the catalog, and each title's score (or, with options.ratings_stage, what
+    the Spark job staged: etl_job/stage.py). No valid rating at all refuses the run before anything is
+    written: the live release stays."""
+    spark_ratings, scores = None, None
+    if options.ratings_stage is not None:
+        ratings, scores, report, origin, checksums = read_stage(store, options.ratings_stage, titles["id"])
+        source.checksums.update(checksums)
     else:
-        ratings = clean_ratings(frames, titles["id"], report)
-    del frames
+        report = QualityReport("ratings")
+        frames, origin = ratings_frames(source, titles, options, report)
+        if options.engine == "spark":
+            from .spark.ratings import validate_with_spark  # pyspark is imported only where the engine is chosen
+
+            spark_ratings = validate_with_spark(source, None if origin["origin"] == "files" else frames[0],
+                                                titles["id"], report)
+            ratings, scores = spark_ratings.to_pandas(), spark_ratings.scores
+        else:
+            ratings = clean_ratings(frames, titles["id"], report)
+        del frames
     if len(ratings) == 0:
         reasons = {reason: n for per in report.rejects.values() for reason, n in per.items()}
         raise InputError(f"no valid ratings: {report.rows_in.get('ratings', 0):,} rows read in "
                          f"{', '.join(source.ratings_files()) or 'the ratings'}, none usable "
                          f"(rejects by reason: {reasons or 'none: the files hold only a header'}); "
                          "fix the ratings export, or remove the ratings folder to publish generated ratings")
-    scores = title_scores(ratings, titles["id"]) if spark_ratings is None else spark_ratings.scores
+    if scores is None:
+        scores = title_scores(ratings, titles["id"])
     say("ratings validated", rows_in=report.rows_in["ratings"], rows_out=len(ratings),
         rejected=report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
         origin=origin["origin"])

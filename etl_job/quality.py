@@ -131,6 +131,18 @@ class QualityReport:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, summary: dict[str, Any], rejects_csv: bytes) -> QualityReport:
+        """A report as to_dict and rejects_csv rendered it (a stage's, etl_job/stage.py): the same summary,
+        the same rejects CSV, though not the rows behind it."""
+        report = cls(summary["dataset"], dict(summary["rows_in"]), dict(summary["rows_out"]),
+                     defaultdict(dict, summary["repairs"]), defaultdict(dict, summary["rejects"]),
+                     dict(summary["missing_after_cleaning"]), defaultdict(list, summary["examples"]),
+                     list(summary["notes"]))
+        report._rejected_total = summary["rows_rejected"]
+        report._csv = (rejects_csv, summary["rejected_rows_in_csv"])
+        return report
+
     def rejects_csv(self) -> bytes:
         return self._render()[0]
 

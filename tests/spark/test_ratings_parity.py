@@ -5,11 +5,13 @@ file, odd ids), the real catalogs with generated ratings; and the whole ETL's qu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from etl_job.__main__ import run_command
 from etl_job.catalog import InputError
 from etl_job.pipeline import EtlOptions, clean_catalog_files, run_etl
 from etl_job.quality import QualityReport
@@ -17,6 +19,7 @@ from etl_job.ratings import clean_ratings, read_ratings_csv, title_scores
 from etl_job.sample_data import generate_ratings, write_ratings, write_sample_catalogs
 from etl_job.slices import build_slices, title_index
 from etl_job.sources import CATALOG_DIR, RATINGS_DIR, DataSource
+from etl_job.spark.job import build_parser
 from etl_job.spark.ratings import validate_with_spark
 from streamlens.config import get_settings
 from tests.memory_store import MemoryStore
@@ -182,11 +185,16 @@ def test_refuses_what_the_pandas_engine_refuses(spark, catalog_dir, tmp_path, te
 
 
 def _release(data_dir, engine: str) -> dict[str, str | bytes]:
-    """A release built by the whole ETL (no training) with this engine: every query slice as canonical JSON,
-    and the ratings' quality report and rejects CSV, by their names inside the release."""
+    """A release built by the whole ETL (no training) with this engine: _contents."""
     store = MemoryStore()
     run_etl(DataSource(str(data_dir)), store, get_settings(),
             EtlOptions(train=False, engine=engine, sample_ratings=2_000, sample_users=150))
+    return _contents(store)
+
+
+def _contents(store: MemoryStore) -> dict[str, str | bytes]:
+    """Every query slice of the release as canonical JSON, and the ratings' quality report and rejects CSV,
+    by their names inside the release."""
     found: dict[str, str | bytes] = {}
     for key, stored in store.objects.items():
         name = key.split("/", 2)[-1]
@@ -199,11 +207,59 @@ def _release(data_dir, engine: str) -> dict[str, str | bytes]:
     return found
 
 
-def test_release_equal_with_each_engine(catalog_dir, tmp_path, spark):
-    data_dir = _with_ratings(tmp_path, catalog_dir, _hostile(_titles(catalog_dir))).location
-    expected = _release(data_dir, "pandas")
-    assert {"slices/get_score_count/slice.json", "slices/titles/slice.json", "ratings quality"} <= expected.keys()
-    assert _release(data_dir, "spark") == expected
+@pytest.fixture(scope="module")
+def hostile_dir(catalog_dir, tmp_path_factory):
+    return _with_ratings(tmp_path_factory.mktemp("hostile"), catalog_dir, _hostile(_titles(catalog_dir))).location
+
+
+@pytest.fixture(scope="module")
+def pandas_release(hostile_dir) -> dict[str, str | bytes]:
+    return _release(hostile_dir, "pandas")
+
+
+@pytest.fixture(scope="module")
+def stage_files(hostile_dir, tmp_path_factory, spark) -> dict[str, bytes]:
+    """The Spark job's entry point run on the hostile set: the stage's files, by their keys once EMR has left
+    them in the bucket under stage/run-1/."""
+    stage_dir = tmp_path_factory.mktemp("stage")
+    assert run_command(build_parser(), ["--data-dir", str(hostile_dir), "--stage", str(stage_dir)]) == 0
+    return {f"stage/run-1/{path.relative_to(stage_dir).as_posix()}": path.read_bytes()
+            for path in sorted(stage_dir.rglob("*")) if path.is_file()}
+
+
+def _bucket(files: dict[str, bytes]) -> MemoryStore:
+    store = MemoryStore()
+    for key, body in files.items():
+        store.put(key, body)
+    return store
+
+
+def test_release_equal_with_each_engine(hostile_dir, pandas_release):
+    assert {"slices/get_score_count/slice.json", "slices/titles/slice.json", "ratings quality"} <= pandas_release.keys()
+    assert _release(hostile_dir, "spark") == pandas_release
+
+
+def test_the_task_publishes_from_the_spark_jobs_stage_what_the_pandas_engine_publishes(hostile_dir, stage_files,
+                                                                                        pandas_release, catalog_dir):
+    """AWS under -c engine=spark: etl_job/spark/job.py stages the ratings, the task (event ratings_stage)
+    publishes from the stage without reading a ratings file. The release equals the pandas engine's."""
+    assert any(key.endswith(".parquet") and "/ratings/" in key for key in stage_files)
+    store, source = _bucket(stage_files), DataSource(str(hostile_dir))
+    summary = run_etl(source, store, get_settings(), EtlOptions(train=False, ratings_stage="stage/run-1/"))
+    assert summary["counts"]["ratings_rejects"] > 0
+    assert set(source.checksums) >= {f"{RATINGS_DIR}/{name}" for name in _hostile(_titles(catalog_dir))}
+    assert _contents(store) == pandas_release
+
+
+def test_a_stage_of_another_catalog_or_none_is_refused(hostile_dir, stage_files, tmp_path):
+    store = _bucket(stage_files)
+    write_sample_catalogs(tmp_path / CATALOG_DIR, titles_per_platform=40, seed=9)
+    staged = EtlOptions(train=False, ratings_stage="stage/run-1/")
+    with pytest.raises(InputError, match="validated against another catalog"):
+        run_etl(DataSource(str(tmp_path)), store, get_settings(), staged)
+    with pytest.raises(InputError, match=r"no staged ratings at stage/run-2/ratings\.json"):
+        run_etl(DataSource(str(hostile_dir)), store, get_settings(), replace(staged, ratings_stage="stage/run-2"))
+    assert not any(key.endswith("manifest.json") for key in store.objects)
 
 
 def test_release_equal_on_generated_ratings(catalog_dir, spark):

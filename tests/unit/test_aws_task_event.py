@@ -19,10 +19,11 @@ def test_no_event_is_every_default(monkeypatch, text):
 
 
 def test_the_options_and_the_triggers_own_keys_pass_through(monkeypatch):
-    event = '{"trigger": "raw/READY", "skip_training": true, "accept_shrink": false, "data": "s3://b/raw"}'
+    event = ('{"trigger": "raw/READY", "skip_training": true, "accept_shrink": false, "data": "s3://b/raw", '
+             '"ratings_stage": "stage/run-1/"}')
     monkeypatch.setenv(EVENT_VARIABLE, event)
     assert event_from_environment() == {"trigger": "raw/READY", "skip_training": True, "accept_shrink": False,
-                                        "data": "s3://b/raw"}
+                                        "data": "s3://b/raw", "ratings_stage": "stage/run-1/"}
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -31,6 +32,9 @@ def test_the_options_and_the_triggers_own_keys_pass_through(monkeypatch):
     ('{"skip_training": "false"}', "skip_training must be true or false, not 'false'"),
     ('{"accept_shrink": 1}', "accept_shrink must be true or false, not 1"),
     ('{"data": "/tmp/raw"}', "data must be an s3:// prefix, not '/tmp/raw'"),
+    ('{"ratings_stage": "s3://b/stage/x/"}', "ratings_stage must be a key prefix of the bucket"),
+    ('{"ratings_stage": "/"}', "ratings_stage must be a key prefix of the bucket"),
+    ('{"ratings_stage": 3}', "not 3"),
 ])
 def test_an_event_that_cannot_be_trusted_is_refused_naming_what_is_wrong(monkeypatch, text, message):
     monkeypatch.setenv(EVENT_VARIABLE, text)
