@@ -67,7 +67,8 @@ class QualityReport:
         room = max(0, MAX_REJECT_ROWS - self._rejected_kept)
         keep = np.ones(len(rows), dtype=bool)
         if key is not None and room:
-            keys = pd.Series(key.astype(str).to_numpy() + "\x1f" + reasons.to_numpy().astype(str))
+            # str per value: astype(str) keeps a missing key as a float NaN in pandas 3 (a blank user id)
+            keys = pd.Series(key.map(str).to_numpy(dtype=object) + "\x1f" + reasons.to_numpy().astype(str))
             before = keys.map(self._kept_per_key).fillna(0).to_numpy()
             keep = before + keys.groupby(keys.to_numpy()).cumcount().to_numpy() < MAX_REJECTS_PER_KEY
         if room:
