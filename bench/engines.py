@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from etl_bench import REPO, embedded_s3, prepare_data
+from etl_bench import REPO, add_shared_flag, embedded_s3, prepare_data, real_catalogs
 from etl_scale import USERS_PER_RATING, by_stage, code_state, load, machine, run_etl
 
 RESULTS = REPO / "bench" / "results" / "engines.json"
@@ -60,14 +59,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--engines", default=",".join(ENGINES))
-    parser.add_argument("--shared",
-                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    add_shared_flag(parser)
     parser.add_argument("--hz", type=float, default=20.0)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "streaming").is_dir():
-        print(f"skipped: real catalogs not found under {shared} (set STREAMLENS_SHARED_DATA)")
+    shared = real_catalogs(args.shared)
+    if shared is None:
         return 0
     out = Path(args.out)
     result: dict = {"what": "ETL without training on each engine: wall seconds and peak RSS per stage",

@@ -70,6 +70,21 @@ def embedded_s3(bucket: str) -> Iterator[dict]:
         s3.wait()
 
 
+def add_shared_flag(parser: argparse.ArgumentParser) -> None:
+    """--shared: the shared data folder beside the repository ($STREAMLENS_SHARED_DATA overrides it)."""
+    parser.add_argument("--shared",
+                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+
+
+def real_catalogs(shared: str) -> Path | None:
+    """The shared data folder when it holds the real catalogs; None, saying the bench is skipped, when not."""
+    folder = Path(shared)
+    if not (folder / "streaming").is_dir():
+        print(f"skipped: real catalogs not found under {folder} (set STREAMLENS_SHARED_DATA)")
+        return None
+    return folder
+
+
 def prepare_data(folder: Path, shared: Path, ratings: int, users: int) -> None:
     """Real catalogs linked (never copied) beside generated ratings, cached between runs."""
     streaming = folder / "streaming"
@@ -93,13 +108,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ratings", type=int, default=11_000_000)
     parser.add_argument("--users", type=int, default=115_000)
-    parser.add_argument("--shared",
-                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    add_shared_flag(parser)
     parser.add_argument("--skip-training-run", action="store_true")
     args = parser.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "streaming").is_dir():
-        print(f"skipped: real catalogs not found under {shared} (set STREAMLENS_SHARED_DATA)")
+    shared = real_catalogs(args.shared)
+    if shared is None:
         return 0
     folder = REPO / ".local" / "bench-data"
     prepare_data(folder, shared, args.ratings, args.users)

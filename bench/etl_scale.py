@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from etl_bench import PY, REPO, embedded_s3, prepare_data
+from etl_bench import PY, REPO, add_shared_flag, embedded_s3, prepare_data, real_catalogs
 
 RESULTS = REPO / "bench" / "results" / "etl_scale.json"
 SIZES = (1_000_000, 3_000_000, 11_000_000, 30_000_000)
@@ -226,16 +226,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
                         help="comma-separated ratings counts (default: %(default)s)")
-    parser.add_argument("--shared",
-                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    add_shared_flag(parser)
     parser.add_argument("--hz", type=float, default=20.0, help="RSS samples per second")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--merge", action="store_true",
                         help="keep the other sizes already in the results file (re-measure only --sizes)")
     args = parser.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "streaming").is_dir():
-        print(f"skipped: real catalogs not found under {shared} (set STREAMLENS_SHARED_DATA)")
+    shared = real_catalogs(args.shared)
+    if shared is None:
         return 0
     out = Path(args.out)
     result: dict = {"what": "ETL with training, one run per size: wall seconds and peak RSS per stage",

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from etl_bench import free_port, prepare_data
+from etl_bench import add_shared_flag, free_port, prepare_data, real_catalogs
 
 if TYPE_CHECKING:
     from infra.data_api import FunctionSpec
@@ -282,12 +282,10 @@ def main() -> int:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--cold-runs", type=int, default=5)
-    parser.add_argument("--shared",
-                        default=os.environ.get("STREAMLENS_SHARED_DATA", str(REPO.parent / "shared" / "data")))
+    add_shared_flag(parser)
     args = parser.parse_args()
-    shared = Path(args.shared)
-    if not (shared / "streaming").is_dir():
-        print(f"skipped: real catalogs not found under {shared} (set STREAMLENS_SHARED_DATA)")
+    shared = real_catalogs(args.shared)
+    if shared is None:
         return 0
     from infra.data_api import FUNCTIONS
 

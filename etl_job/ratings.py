@@ -199,12 +199,14 @@ def validate_ratings(
         if unknown:
             report.notes.append(f"{unknown:,} ratings in {frame.attrs.get('source', 'a file')} name a title id absent "
                                 "from the catalogs (kept in the rejects report, not used for scores or training)")
-    return pd.DataFrame({
-        "user": user[good],
-        "item": item[good].astype(np.int32),
-        "rating": rating[good].astype(np.float32),
-        "timestamp": stamp[good].astype(np.int64),
-    })
+    return clean_frame(user[good], item[good], rating[good], stamp[good])
+
+
+def clean_frame(user, item, rating, timestamp) -> pd.DataFrame:
+    """The clean ratings as every path hands them on (this engine, the Spark engine, a Spark job's stage):
+    user int64, item int32 (the title's position in the catalog), rating float32, timestamp int64."""
+    return pd.DataFrame({"user": np.asarray(user, np.int64), "item": np.asarray(item, np.int32),
+                         "rating": np.asarray(rating, np.float32), "timestamp": np.asarray(timestamp, np.int64)})
 
 
 def drop_superseded(clean: pd.DataFrame, title_ids: pd.Series, report: QualityReport) -> pd.DataFrame:

@@ -20,15 +20,16 @@ import io
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from streamlens.storage import ObjectStore
+from streamlens.storage import ObjectNotFound, ObjectStore
 
 from .catalog import InputError
 from .quality import QualityReport
+from .ratings import clean_frame
 
 RATINGS_DIR = "ratings/"
+STAGED_COLUMNS = ("user", "item", "rating", "timestamp", "file", "line")   # file and line: arrival order
 SCORES = "scores.parquet"
 SUMMARY = "ratings.json"
 REJECTS = "rejects.csv"
@@ -51,9 +52,9 @@ def read_stage(store: ObjectStore, prefix: str, title_ids: pd.Series) -> tuple[p
     prefix = prefix if prefix.endswith("/") else f"{prefix}/"
     try:
         summary = json.loads(store.get(f"{prefix}{SUMMARY}"))
-    except Exception as exc:
-        raise InputError(f"no staged ratings at {prefix}{SUMMARY} ({type(exc).__name__}): the Spark job "
-                         "(etl_job/spark/job.py) writes them before the task runs") from exc
+    except ObjectNotFound as exc:
+        raise InputError(f"no staged ratings at {prefix}{SUMMARY}: the Spark job (etl_job/spark/job.py) "
+                         "writes them, their summary last, before the task runs") from exc
     expected = {"titles": len(title_ids), "ids_sha256": catalog_sha256(title_ids)}
     if summary["catalog"] != expected:
         raise InputError(f"the staged ratings at {prefix} were validated against another catalog "
@@ -61,12 +62,9 @@ def read_stage(store: ObjectStore, prefix: str, title_ids: pd.Series) -> tuple[p
                          "run the Spark job again on the same raw/ upload")
     parts = sorted(o.key for o in store.list(f"{prefix}{RATINGS_DIR}") if o.key.endswith(".parquet"))
     frames = [pd.read_parquet(io.BytesIO(store.get(key))) for key in parts]
-    clean = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        {c: [] for c in ("user", "item", "rating", "timestamp", "file", "line")})
+    clean = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({c: [] for c in STAGED_COLUMNS})
     clean = clean.sort_values(["file", "line"], kind="stable")
-    ratings = pd.DataFrame({"user": clean["user"].to_numpy(np.int64), "item": clean["item"].to_numpy(np.int32),
-                            "rating": clean["rating"].to_numpy(np.float32),
-                            "timestamp": clean["timestamp"].to_numpy(np.int64)})
+    ratings = clean_frame(clean["user"], clean["item"], clean["rating"], clean["timestamp"])
     scores = pd.read_parquet(io.BytesIO(store.get(f"{prefix}{SCORES}")))
     report = QualityReport.from_dict(summary["report"], store.get(f"{prefix}{REJECTS}"))
     return ratings, scores, report, summary["origin"], summary["checksums"]

@@ -23,7 +23,7 @@ from etl_job.pipeline import clean_catalog_files, ratings_frames, to_parquet
 from etl_job.quality import QualityReport
 from etl_job.sources import DataSource
 from etl_job.spark.ratings import validate_with_spark
-from etl_job.stage import RATINGS_DIR, REJECTS, SCORES, SUMMARY, stage_summary
+from etl_job.stage import RATINGS_DIR, REJECTS, SCORES, STAGED_COLUMNS, SUMMARY, stage_summary
 from streamlens.storage import ObjectStore, split_s3_url
 
 
@@ -50,8 +50,7 @@ def stage_ratings(data_dir: str, stage: str, spark=None) -> dict:
     staged = validate_with_spark(source, None if origin["origin"] == "files" else frames[0], titles["id"],
                                  report, spark)
     base = stage if stage.startswith("s3://") else str(Path(stage).resolve())
-    staged.clean.select("user", "item", "rating", "timestamp", "file", "line").write.mode("overwrite").parquet(
-        f"{base.rstrip('/')}/{RATINGS_DIR}")
+    staged.clean.select(*STAGED_COLUMNS).write.mode("overwrite").parquet(f"{base.rstrip('/')}/{RATINGS_DIR}")
     put = _writer(stage)
     put(SCORES, to_parquet(staged.scores))
     put(REJECTS, report.rejects_csv())

@@ -51,6 +51,7 @@ from ..ratings import (
     REASONS,
     VALID_RATINGS,
     _describe,
+    clean_frame,
 )
 from ..sources import DataSource
 from .session import get_session
@@ -85,9 +86,7 @@ class SparkRatings:
         """The clean ratings in arrival order, as the pandas engine returns them (the release needs them)."""
         ordered = self.clean.orderBy("file", "line").select("user", "item", "rating", "timestamp")
         frame: pd.DataFrame = ordered.toPandas()
-        return pd.DataFrame({"user": frame["user"].to_numpy(np.int64), "item": frame["item"].to_numpy(np.int32),
-                             "rating": frame["rating"].to_numpy(np.float32),
-                             "timestamp": frame["timestamp"].to_numpy(np.int64)})
+        return clean_frame(frame["user"], frame["item"], frame["rating"], frame["timestamp"])
 
 
 def _platform(movie_id: str) -> str:
