@@ -58,7 +58,7 @@ from .similar_titles import Neighbours
 from .slices import build_slices, title_index
 from .sources import CATALOG_DIR, MOVIES_DIR, DataSource
 from .stage import read_stage
-from .training import REFERENCE_CONFIG, TrainConfig, config_for, train_recommender
+from .training import REFERENCE_CONFIG, TrainConfig, TrainedModels, config_for, train_recommender
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
@@ -111,48 +111,57 @@ class ValidRatings:
     report: QualityReport
     origin: dict              # where they came from: the files, or generated (rows, users, seed)
     spark: Any = None         # engine spark: the same clean ratings as a Spark DataFrame (the training input)
+    models: TrainedModels | None = None   # fitted by the Spark job and staged with the ratings: not trained again
 
 
-def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, config: TrainConfig,
-                     neighbours: Neighbours, say: Progress) -> tuple[dict[str, Any], dict]:
-    """Train the rating predictor (SVD) and the ranking model, then write them, their card and the
-    recommender's serving bundle; returns (summary, card)."""
-    ratings, scores, ratings_origin = valid.ratings, valid.scores, valid.origin
+def train_models(titles: pd.DataFrame, valid: ValidRatings, config: TrainConfig, neighbours: Neighbours,
+                 say: Progress) -> TrainedModels:
+    """Train the rating predictor and the ranking model: with Spark MLlib when the ratings are a Spark
+    DataFrame too (engine spark: etl_job/spark/training.py), else surprise's SVD and etl_job/ranker.py."""
+    ratings = valid.ratings
     ids = titles["id"].to_numpy()
     users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
     if valid.spark is not None:
-        # Engine spark: both models fitted with Spark MLlib on the Spark ratings (etl_job/spark/training.py).
         from .spark.training import train_with_spark
 
         result, ranked = train_with_spark(valid.spark, users, items, values, len(titles), config, tie_key=ids,
                                           groups=titles["platform"].astype(str).to_numpy(),
                                           neighbours=neighbours.index, similarity=neighbours.score,
                                           progress=say.scoped("training: "), item_ids=ids)
-        card = result.card
     else:
         frame = pd.DataFrame({"user": users, "item": ids[items], "rating": values})
         result = train_recommender(frame, config, progress=say.scoped("training: "))
         del frame
-        card = result.card
         ranked = train_ranker(users, items, values, len(titles),
                               replace(config.ranking, threshold=config.recommend_threshold,
-                                      svd_params=card["chosen"]["params"]),
+                                      svd_params=result.card["chosen"]["params"]),
                               tie_key=ids, groups=titles["platform"].astype(str).to_numpy(),
                               neighbours=neighbours.index, similarity=neighbours.score,
                               progress=say.scoped("training: "))
     if result.model is None:
         raise ValueError("a release's recommender needs the predictor's final fit (config.final_fit)")
     assert ranked.model is not None      # train_ranker's final fit is on by default
-    card.update({"release_id": writer.release_id, "data": "streaming ratings", "ratings_origin": ratings_origin,
-                 "ratings_engine": "pandas" if valid.spark is None else "spark", "ranking": ranked.card})
-    writer.put(RECOMMENDER_MODEL, result.model.to_npz())
+    card = {**result.card, "ratings_engine": "pandas" if valid.spark is None else "spark", "ranking": ranked.card}
+    return TrainedModels(result.model, ranked.model, card)
+
+
+def _train_and_write(writer: ReleaseWriter, titles: pd.DataFrame, valid: ValidRatings, config: TrainConfig,
+                     neighbours: Neighbours, say: Progress) -> tuple[dict[str, Any], dict]:
+    """Train both models (or take the ones the Spark job staged), then write them, their card and the
+    recommender's serving bundle; returns (summary, card)."""
+    models = valid.models or train_models(titles, valid, config, neighbours, say)
+    ratings, scores = valid.ratings, valid.scores
+    users, items, values = (ratings[c].to_numpy() for c in ("user", "item", "rating"))
+    card = {**models.card, "release_id": writer.release_id, "data": "streaming ratings",
+            "ratings_origin": valid.origin}
+    writer.put(RECOMMENDER_MODEL, models.predictor.to_npz())
     writer.put(RECOMMENDER_MODEL_CARD, json.dumps(card, indent=1, default=str).encode(), "application/json")
     writer.put(RECOMMENDER_BUNDLE, build_bundle(
-        ids, titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
+        titles["id"].to_numpy(), titles["title"].to_numpy(), titles["platform"].astype(str).to_numpy(),
         titles["type"].astype(str).to_numpy(), titles["maturity"].astype(str).to_numpy(),
         titles["release_year"].to_numpy(), scores["score"].to_numpy(), scores["rating_count"].to_numpy(),
-        result.model, ranked.model, users, items, values, display_titles=titles["display_title"].to_numpy()))
-    del result, ranked   # frees surprise's trainset (millions of Python objects) inside this stage's timing
+        models.predictor, models.ranking, users, items, values,
+        display_titles=titles["display_title"].to_numpy()))
     chosen = card["chosen"]["name"]
     info = {"trained": True, "chosen": chosen, "rmse": card["candidates"][chosen]["rmse"],
             "ranking": card["ranking"]["chosen"],
@@ -243,7 +252,7 @@ def _run_etl(source: DataSource, store: ObjectStore, settings: Settings,
     options = options or EtlOptions()
     say = progress or Progress()
     catalogs = _read_catalogs(source, say)
-    valid = _validate_ratings(source, catalogs.frame, options, store, say)
+    valid = _validate_ratings(source, catalogs.frame, options, store, settings.recommend_threshold, say)
     config = replace(options.train_config or config_for(len(valid.ratings)),
                      recommend_threshold=settings.recommend_threshold)
     movies = _read_movies(source, say)
@@ -301,14 +310,16 @@ def _read_catalogs(source: DataSource, say: Progress) -> Cleaned:
 
 
 def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOptions, store: ObjectStore,
-                      say: Progress) -> ValidRatings:
+                      threshold: float, say: Progress) -> ValidRatings:
     """The ratings cleaned against the catalog, and each title's score (or, with options.ratings_stage, what
-    the Spark job staged: etl_job/stage.py). No valid rating at all refuses the run before anything is
-    written: the live release stays."""
-    spark_ratings, scores = None, None
+    the Spark job staged: etl_job/stage.py, with its models when the run trains, if they were trained with
+    threshold as the liked rating). No valid rating at all refuses the run before anything is written: the
+    live release stays."""
+    spark_ratings, scores, models = None, None, None
     if options.ratings_stage is not None:
-        ratings, scores, report, origin, checksums = read_stage(store, options.ratings_stage, titles["id"])
-        source.checksums.update(checksums)
+        stage = read_stage(store, options.ratings_stage, titles["id"], threshold, with_models=options.train)
+        ratings, scores, report, origin, models = stage.ratings, stage.scores, stage.report, stage.origin, stage.models
+        source.checksums.update(stage.checksums)
     else:
         report = QualityReport("ratings")
         frames, origin = ratings_frames(source, titles, options, report)
@@ -332,7 +343,8 @@ def _validate_ratings(source: DataSource, titles: pd.DataFrame, options: EtlOpti
     say("ratings validated", rows_in=report.rows_in["ratings"], rows_out=len(ratings),
         rejected=report.total_rejected, scored_titles=int((scores["rating_count"] > 0).sum()),
         origin=origin["origin"])
-    return ValidRatings(ratings, scores, report, origin, None if spark_ratings is None else spark_ratings.clean)
+    return ValidRatings(ratings, scores, report, origin, None if spark_ratings is None else spark_ratings.clean,
+                        models)
 
 
 def _read_movies(source: DataSource, say: Progress) -> Cleaned | None:

@@ -8,9 +8,12 @@ the catalog only. Under the stage prefix:
     ratings.json        the ratings' quality report (QualityReport.to_dict), their origin, the files' checksums,
                         and the catalog they were validated against (its titles and their ids' sha256)
     rejects.csv         the report's rejects CSV, as it renders it
+    models/             the models the job fitted with Spark MLlib (unless run with --no-train): predictor.npz
+                        (the served factor format), ranking.npz (RankingModel.to_arrays) and card.json
 
 No pickles: the stage is data, read back into the same objects the pandas engine makes. A stage validated
-against another catalog than the one the task cleans is refused: the items are catalog positions.
+against another catalog than the one the task cleans is refused: the items are catalog positions; so are
+models trained with another liked-rating threshold than the task's (STREAMLENS_RECOMMEND_THRESHOLD).
 """
 
 from __future__ import annotations
@@ -18,21 +21,40 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from streamlens.factor_model import FactorModel
+from streamlens.ranking import RankingModel
 from streamlens.storage import ObjectNotFound, ObjectStore
 
 from .catalog import InputError
 from .quality import QualityReport
 from .ratings import clean_frame
+from .training import TrainedModels
 
 RATINGS_DIR = "ratings/"
 STAGED_COLUMNS = ("user", "item", "rating", "timestamp", "file", "line")   # file and line: arrival order
 SCORES = "scores.parquet"
 SUMMARY = "ratings.json"
 REJECTS = "rejects.csv"
+PREDICTOR = "models/predictor.npz"
+RANKING = "models/ranking.npz"
+CARD = "models/card.json"
+
+
+@dataclass
+class Stage:
+    """A stage read back: what _validate_ratings would have made, and the staged models, if any."""
+    ratings: pd.DataFrame       # in arrival order, as clean_ratings returns them
+    scores: pd.DataFrame
+    report: QualityReport
+    origin: dict
+    checksums: dict
+    models: TrainedModels | None
 
 
 def catalog_sha256(title_ids: pd.Series) -> str:
@@ -40,15 +62,39 @@ def catalog_sha256(title_ids: pd.Series) -> str:
     return hashlib.sha256("\n".join(title_ids.astype(str)).encode()).hexdigest()
 
 
-def stage_summary(report: QualityReport, origin: dict, checksums: dict, title_ids: pd.Series) -> dict[str, Any]:
+def stage_summary(report: QualityReport, origin: dict, checksums: dict, title_ids: pd.Series,
+                  threshold: float | None) -> dict[str, Any]:
+    """threshold: the liked rating the staged models were trained with; None when none were staged."""
     return {"report": report.to_dict(), "origin": origin, "checksums": checksums,
-            "catalog": {"titles": len(title_ids), "ids_sha256": catalog_sha256(title_ids)}}
+            "catalog": {"titles": len(title_ids), "ids_sha256": catalog_sha256(title_ids)},
+            "models": None if threshold is None else {"recommend_threshold": threshold}}
 
 
-def read_stage(store: ObjectStore, prefix: str, title_ids: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                                                QualityReport, dict, dict]:
-    """(ratings in arrival order, scores, report, origin, checksums) of the stage under prefix, which must
-    have been validated against the catalog of title_ids."""
+def model_files(models: TrainedModels) -> dict[str, bytes]:
+    """The staged models' files, by their names under the stage."""
+    ranking = io.BytesIO()
+    np.savez(ranking, **models.ranking.to_arrays())
+    return {PREDICTOR: models.predictor.to_npz(), RANKING: ranking.getvalue(),
+            CARD: json.dumps(models.card, default=str).encode()}
+
+
+def _read_models(store: ObjectStore, prefix: str, staged: dict | None, threshold: float) -> TrainedModels | None:
+    if staged is None:
+        return None
+    if staged["recommend_threshold"] != threshold:
+        raise InputError(f"the models staged at {prefix} count a rating of {staged['recommend_threshold']} or more "
+                         f"as liked, this run {threshold} (STREAMLENS_RECOMMEND_THRESHOLD): give the Spark job "
+                         "the task's setting, or run the task with skip_training")
+    with np.load(io.BytesIO(store.get(f"{prefix}{RANKING}")), allow_pickle=False) as ranking:
+        arrays = dict(ranking)
+    return TrainedModels(FactorModel.from_npz(store.get(f"{prefix}{PREDICTOR}")), RankingModel.from_arrays(arrays),
+                         json.loads(store.get(f"{prefix}{CARD}")))
+
+
+def read_stage(store: ObjectStore, prefix: str, title_ids: pd.Series, threshold: float,
+               with_models: bool = True) -> Stage:
+    """The stage under prefix, which must have been validated against the catalog of title_ids (and its models,
+    when with_models, trained with this liked-rating threshold)."""
     prefix = prefix if prefix.endswith("/") else f"{prefix}/"
     try:
         summary = json.loads(store.get(f"{prefix}{SUMMARY}"))
@@ -67,4 +113,5 @@ def read_stage(store: ObjectStore, prefix: str, title_ids: pd.Series) -> tuple[p
     ratings = clean_frame(clean["user"], clean["item"], clean["rating"], clean["timestamp"])
     scores = pd.read_parquet(io.BytesIO(store.get(f"{prefix}{SCORES}")))
     report = QualityReport.from_dict(summary["report"], store.get(f"{prefix}{REJECTS}"))
-    return ratings, scores, report, summary["origin"], summary["checksums"]
+    models = _read_models(store, prefix, summary.get("models"), threshold) if with_models else None
+    return Stage(ratings, scores, report, summary["origin"], summary["checksums"], models)

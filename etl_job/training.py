@@ -22,6 +22,7 @@ import pandas as pd
 from surprise import SVD
 
 from streamlens.factor_model import FactorModel
+from streamlens.ranking import RankingModel
 
 from .model_selection import (
     best_candidate,
@@ -98,6 +99,15 @@ class TrainResult:
     model: FactorModel | None          # None when the config asks for no final fit
     card: dict[str, Any]
     algo: SVD | None
+
+
+@dataclass
+class TrainedModels:
+    """What a release serves of the training, whichever engine fitted it and wherever (the ETL, or the Spark
+    job that staged it: etl_job/stage.py): the rating predictor, the ranking model and their card."""
+    predictor: FactorModel
+    ranking: RankingModel
+    card: dict[str, Any]
 
 
 def within_budget(rows: int, config: TrainConfig) -> tuple[dict, dict[str, dict], dict]:

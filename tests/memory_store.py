@@ -35,6 +35,14 @@ class MemoryStore:
         self.writes: list[tuple[str, str]] = []       # ("put" | "delete", key), in order
         self._counter = 0
 
+    @classmethod
+    def holding(cls, objects: dict[str, bytes]) -> MemoryStore:
+        """A bucket that already holds these objects, by key (what another job left in it, say)."""
+        store = cls()
+        for key, body in objects.items():
+            store.put(key, body)
+        return store
+
     def ensure_bucket(self) -> None:
         """The bucket always exists."""
 

@@ -104,8 +104,10 @@ class SparkPredictor:
         items, item_factors = _collect_factors(self.als.itemFactors)
         user_bias = self.user_bias.toPandas().set_index("user")["b_u"].reindex(users).to_numpy(np.float64)
         item_bias = self.item_bias.toPandas().set_index("item")["b_i"].reindex(items).to_numpy(np.float64)
+        # Raw title ids as fixed-width text, as export_svd's: pandas' strings are object arrays, which np.load
+        # refuses without pickles, so the recommender Lambdas could not load the model.
         return FactorModel(global_mean=self.global_mean, user_ids=users,
-                           item_ids=items if self.item_ids is None else np.asarray(self.item_ids)[items],
+                           item_ids=items if self.item_ids is None else np.asarray(self.item_ids, dtype=str)[items],
                            user_bias=user_bias, item_bias=item_bias, user_factors=user_factors,
                            item_factors=item_factors, rating_scale=RATING_SCALE)
 

@@ -19,6 +19,7 @@ from etl_job.spark.models import (
     fit_implicit,
     fit_ranker,
 )
+from streamlens.factor_model import FactorModel
 
 
 def _frame(spark, users, items, ratings):
@@ -47,12 +48,13 @@ def planted():
 @pytest.fixture(scope="module")
 def predictor(spark, planted):
     frame = _frame(spark, planted["users"], planted["items"], planted["ratings"])
+    # The title ids as the ETL passes them: a pandas column's values (an object array of str).
     return fit_explicit(frame, {"rank": 4, "maxIter": 5, "regParam": 0.05}, seed=1,
-                        item_ids=np.asarray([f"t{k}" for k in range(planted["n_items"])]))
+                        item_ids=pd.Series([f"t{k}" for k in range(planted["n_items"])]).to_numpy())
 
 
 def test_the_exported_model_reproduces_sparks_own_predictions(spark, planted, predictor):
-    model = predictor.export()
+    model = FactorModel.from_npz(predictor.export().to_npz())     # as the recommender Lambdas load it
     rng = np.random.default_rng(0)
     picked = rng.choice(len(planted["users"]), 300, replace=False)
     pairs = pd.DataFrame({"user": planted["users"][picked], "item": planted["items"][picked]})
