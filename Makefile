@@ -9,7 +9,7 @@ CDK_CLI := infra/node_modules/.bin/cdk
 # jsii (the CDK's Python bridge) warns on every call that this machine's Node 20 is past end of life.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test spark-deps lint mutation layers synth bench bench-etl bench-scale bench-engines bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
+.PHONY: run test spark-deps lint mutation layers synth bench bench-etl bench-scale bench-engines bench-spark-als bench-quality bench-topn bench-functions bench-movies bench-similar fuzz load audit clean
 
 # What the local run needs (requirements.txt), then what the tests, the CDK app and the audits add. uv
 # installs them: about 6 s for the run's requirements on a fresh machine, where pip takes about 40 s. The
@@ -64,6 +64,9 @@ bench-scale: $(STAMP)
 
 bench-engines: $(SPARK_STAMP)
 	$(PY) bench/engines.py
+
+bench-spark-als: $(SPARK_STAMP)
+	$(PY) bench/spark_als.py
 
 bench-quality: $(STAMP)
 	$(PY) bench/ratings_small_quality.py

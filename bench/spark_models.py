@@ -76,7 +76,7 @@ def generated(n_ratings: int, n_users: int) -> tuple[pd.DataFrame, np.ndarray]:
     return valid[["user", "item", "rating"]].astype({"rating": np.float64}), titles["id"].to_numpy()
 
 
-def _spark_frame(spark, users, items, ratings):
+def spark_frame(spark, users, items, ratings):
     return spark.createDataFrame(pd.DataFrame({"user": np.asarray(users, dtype=np.int64),
                                                "item": np.asarray(items, dtype=np.int64),
                                                "rating": np.asarray(ratings, dtype=np.float64)}))
@@ -97,7 +97,7 @@ def predictor_parity(spark, frame: pd.DataFrame) -> dict:
                            "seconds": round(time.perf_counter() - t0, 1)}
     print("surprise svd", out["surprise_svd"], flush=True)
     train = pd.DataFrame(split.trainset.build_testset(), columns=["user", "item", "rating"])
-    df = _spark_frame(spark, train["user"], train["item"], train["rating"]).cache()
+    df = spark_frame(spark, train["user"], train["item"], train["rating"]).cache()
     out["spark_als_with_biases"] = []
     for reg in SPARK_GRID["regParam"]:
         params = {"rank": SPARK_GRID["rank"][0], "maxIter": SPARK_GRID["maxIter"][0], "regParam": reg}
@@ -120,7 +120,7 @@ def ranker_parity(spark, frame: pd.DataFrame, ids: np.ndarray) -> dict:
     split = make_split(frame["user"].to_numpy(), frame["item"].to_numpy(), frame["rating"].to_numpy(), len(ids),
                        config.test_share, config.seed)
     train = split.part(False)
-    df = _spark_frame(spark, *train).cache()
+    df = spark_frame(spark, *train).cache()
     scorers, seconds = {}, {}
     for seed in SEEDS:
         t0 = time.perf_counter()

@@ -44,8 +44,9 @@ ENTRY_POINT = "local:///app/etl_job/spark/job.py"  # the image's copy of this re
 WORKER_VCPU = 4
 WORKER_MEMORY_GB = 16
 MAX_VCPU = 16
-# docs/scale.md's estimate: 100 million ratings take about 31 minutes of 16 vCPU, 1 billion about 5.1 hours
-# (61 minutes at 64 vCPU). Two hours covers 100 million with room; 1 billion needs the quota raised first.
+# docs/scale.md's estimate (measured throughput, training included): 100 million ratings take about 43 minutes
+# of 16 vCPU, 1 billion about 6.5 hours (81 minutes at 64 vCPU). Two hours covers 100 million with room;
+# 1 billion needs the quota raised first.
 JOB_TIMEOUT = Duration.hours(2)
 # Capacity is created per job (no pre-initialised workers: they bill while they wait); the application itself
 # stops once idle for this long.
