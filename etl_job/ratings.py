@@ -48,7 +48,9 @@ def _read_arrow(data: bytes, types: dict, wrong: list) -> pd.DataFrame:
 
     table = pacsv.read_csv(io.BytesIO(data), parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
                            convert_options=pacsv.ConvertOptions(column_types=types))
-    return table.to_pandas()
+    # Integers stay integers where a value is blank: as floats, one blank user id made every id of the file
+    # "1.0", a bad_user_id.
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
 def _wrong_field_rows(data: bytes, wrong: list, expected: int) -> list[dict]:
@@ -112,8 +114,9 @@ def _user_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     `4.5`, `-3`, 2^63 or digits of other scripts are rejected, never rounded through a float (which made
     ids above 2^53 merge and `inf` one bogus negative user)."""
     if pd.api.types.is_integer_dtype(column.dtype):   # the typed path: pyarrow parsed every value exactly
-        values = column.to_numpy(dtype=np.int64)
-        return values, values <= 0
+        missing = column.isna().to_numpy(dtype=bool)
+        values = column.fillna(0).to_numpy(dtype=np.int64)
+        return values, missing | (values <= 0)
     text = column.astype(str).str.strip()
     ok = (text.str.fullmatch(r"[1-9][0-9]{0,18}").fillna(False)
           & ((text.str.len() < len(MAX_USER_ID)) | (text <= MAX_USER_ID))).to_numpy(dtype=bool)

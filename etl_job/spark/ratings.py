@@ -56,7 +56,7 @@ from ..ratings import (
 from ..sources import DataSource
 from .session import get_session
 
-# pyarrow's default null tokens: a typed column takes them as null (a float column for an int64 one).
+# pyarrow's default null tokens: a typed column takes them as null (<NA> in the pandas engine's Int64 columns).
 _NULLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "N/A", "NA",
           "NULL", "NaN", "n/a", "nan", "null"]
 _INT = r"^[ \t]*-?0*([0-9]+)[ \t]*$"
@@ -256,26 +256,25 @@ def _fields(lines: DataFrame, files: list[_File], spark: SparkSession) -> DataFr
 
 def _typed_checks(rows: DataFrame) -> DataFrame:
     """Per file: does pyarrow read it typed (every user id and timestamp an int64, every rating a float64,
-    or a null token), and does a null token turn its user id or timestamp column into floats."""
+    or a null token)."""
     def null(c: str) -> Column:
         return F.col(c).isin(_NULLS)
 
     ok = ((null("u") | _int64(F.col("u")).isNotNull()) & (null("t") | _int64(F.col("t")).isNotNull())
           & (null("r") | F.col("r").rlike(_FLOAT)))
-    return rows.groupBy("file").agg(F.bool_and(ok).alias("typed"), F.bool_or(null("u")).alias("u_nulls"),
-                                    F.bool_or(null("t")).alias("t_nulls"))
+    return rows.groupBy("file").agg(F.bool_and(ok).alias("typed"))
 
 
 def _validated(rows: DataFrame, titles: DataFrame, now: float) -> DataFrame:
     """Every row that has the header's field count, with its reason bits (REASONS order), its values and
     the key the report ranks its rejects by (the user id as the pandas engine writes it, and the reasons)."""
-    typed, u_nulls = F.col("typed"), F.col("u_nulls")
+    typed = F.col("typed")
     text_user = _strip(F.col("u"))
     text_ok = text_user.rlike("^[1-9][0-9]{0,18}$") & ((F.length(text_user) < len(MAX_USER_ID))
                                                       | (text_user <= F.lit(MAX_USER_ID)))
     typed_user = _int64(F.col("u"))
     user = F.when(typed, typed_user).otherwise(F.when(text_ok, text_user.cast("bigint")))
-    bad_user = F.when(typed, u_nulls | (typed_user <= 0)).otherwise(~text_ok)
+    bad_user = F.when(typed, F.coalesce(typed_user <= 0, F.lit(True))).otherwise(~text_ok)
     rating = _float64(F.col("r"))
     stamp = F.when(typed, _int64(F.col("t")).cast("double")).otherwise(_float64(F.col("t")))
     name = F.lower(_strip(F.col("m")))
@@ -294,8 +293,7 @@ def _validated(rows: DataFrame, titles: DataFrame, now: float) -> DataFrame:
     reasons = F.concat_ws("; ", *(F.when((F.col("flags").bitwiseAND(1 << b)) != 0, r) for b, r in enumerate(REASONS)))
     platform = F.create_map(*(x for code, p in sorted(BY_CODE.items()) for x in (F.lit(code), F.lit(p.name))))
     group = F.coalesce(platform[F.substring("m", 1, 1)], F.lit("unknown"))   # _group_of: the id as written
-    user_text = F.when(~typed, F.col("u")).when(~u_nulls, typed_user.cast("string")).otherwise(
-        F.when(typed_user.isNotNull(), F.concat(typed_user.cast("string"), F.lit(".0"))))
+    user_text = F.when(~typed, F.col("u")).otherwise(F.coalesce(typed_user.cast("string"), F.lit("<NA>")))
     return rows.select("*", reasons.alias("reasons"), group.alias("group"), user_text.alias("key_user"))
 
 
@@ -371,25 +369,24 @@ def _reject_stream(wrong: DataFrame, valid: DataFrame, clean: DataFrame, n_files
     superseded ratings after every file, by platform, in arrival order (their position `line` = the
     arrival rank of (file, line))."""
     columns = ["file", "phase", "group", "line", "reasons", "key_user", "u", "r", "t", "m", "user", "rating",
-               "stamp", "item", "typed", "u_nulls", "t_nulls", "value", "n_fields"]
+               "stamp", "item", "typed", "value", "n_fields"]
     malformed = wrong.select(
         "file", F.lit(_PHASE_MALFORMED).alias("phase"), F.lit("").alias("group"), "line",
         F.lit("wrong_field_count").alias("reasons"), F.lit(None).cast("string").alias("key_user"),
         *(F.lit(None).cast(t).alias(c) for c, t in (("u", "string"), ("r", "string"), ("t", "string"),
                                                     ("m", "string"), ("user", "bigint"), ("rating", "double"),
-                                                    ("stamp", "double"), ("item", "int"), ("typed", "boolean"),
-                                                    ("u_nulls", "boolean"), ("t_nulls", "boolean"))),
+                                                    ("stamp", "double"), ("item", "int"), ("typed", "boolean"))),
         "value", "n_fields")
     rejected = valid.where(F.col("flags") != 0).select(
         "file", F.lit(_PHASE_RATINGS).alias("phase"), "group", "line", "reasons", "key_user", "u", "r", "t", "m",
-        "user", "rating", "stamp", "item", "typed", "u_nulls", "t_nulls", "value", F.col("n_fields"))
+        "user", "rating", "stamp", "item", "typed", "value", F.col("n_fields"))
     superseded = clean.where(~F.col("latest")).select(
         F.lit(n_files).alias("file"), F.lit(_PHASE_SUPERSEDED).alias("phase"), F.col("title_group").alias("group"),
         (F.col("file").cast("long") * (1 << 40) + F.col("line")).alias("line"),
         F.lit("superseded_by_later_rating").alias("reasons"), F.col("user").cast("string").alias("key_user"),
         *(F.lit(None).cast("string").alias(c) for c in ("u", "r", "t", "m")),
         "user", F.col("rating").cast("double").alias("rating"), F.col("timestamp").cast("double").alias("stamp"),
-        "item", *(F.lit(None).cast("boolean").alias(c) for c in ("typed", "u_nulls", "t_nulls")),
+        "item", F.lit(None).cast("boolean").alias("typed"),
         F.lit(None).cast("string").alias("value"), F.lit(None).cast("int").alias("n_fields"))
     return malformed.select(columns).unionByName(rejected.select(columns)).unionByName(superseded.select(columns))
 
@@ -523,7 +520,7 @@ def _value_counts(calls: pd.DataFrame) -> dict[str, int]:
 
 def _text(row: Any) -> list:
     """A rejected row's values as the pandas engine writes them: as read from a file read as text; from a
-    typed file, pyarrow's int64 and float64 (floats where a null token made the column float)."""
+    typed file, pyarrow's int64 and float64, a null token blank."""
     if not row.typed:
         return [row.u, row.r, row.t, row.m, row.source]
 
@@ -533,8 +530,7 @@ def _text(row: Any) -> list:
         return str(float(value)) if floats else str(int(value))
 
     stamp = None if row.t in _NULLS else _int64_value(row.t)
-    return [number(row.user, bool(row.u_nulls)), number(row.rating, True), number(stamp, bool(row.t_nulls)),
-            row.m, row.source]
+    return [number(row.user, False), number(row.rating, True), number(stamp, False), row.m, row.source]
 
 
 def _int64_value(text: str) -> int:

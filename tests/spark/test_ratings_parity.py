@@ -142,8 +142,15 @@ def _hostile(titles: pd.DataFrame) -> dict[str, str]:
 {h[0]},y,12,2000000000000,3
 {n[3]},z,11,1600000000,3
 """
+    blanks = f"""{HEADER}
+21,4,1600000000,{n[1]}
+,4,1600000000,{a[1]}
+NA,3,1600000000,{d[1]}
+22,3.5,,{h[1]}
+21,2,1600000050,{n[1]}
+"""   # typed, with null tokens: only their rows are rejected, and written as the pandas engine writes them
     return {"a_text.csv": first, "b_typed.csv": typed, "c_header_only.csv": HEADER + "\n",
-            "d_reordered.csv": reordered}
+            "d_reordered.csv": reordered, "e_blanks.csv": blanks}
 
 
 def test_hostile_ratings(spark, catalog_dir, tmp_path):
@@ -155,6 +162,11 @@ def test_hostile_ratings(spark, catalog_dir, tmp_path):
                      "superseded_by_later_rating", "wrong_field_count"}
     assert any("; " in reason for reason in expected[2].rejected_rows()["reject_reason"])
     assert (expected[2].rejected_rows()["userId"] == "5").sum() == 10     # the per-user bound was reached
+    # Null tokens reject their own rows only (a blank user id used to reject every row of its file).
+    blanks = expected[2].rejected_rows().query("source.str.endswith('e_blanks.csv')")
+    assert sorted(blanks["reject_reason"]) == ["bad_timestamp", "bad_user_id", "bad_user_id"]
+    assert blanks["userId"].isna().sum() == 2 and blanks["userId"].dropna().tolist() == ["22"]
+    assert 21 in set(expected[0]["user"]) and 22 not in set(expected[0]["user"])
     _assert_same(expected, got)
 
 
