@@ -92,6 +92,11 @@ class QualityReport:
             self.rejects[group][reason] = self.rejects[group].get(reason, 0) + int(count)
             self._rejected_total += int(count)
 
+    def counted_rows(self, count: int) -> None:
+        """Rejected rows whose reasons are counted already and that are not kept: the Spark engine replays
+        rejected() with the kept sample only (etl_job/spark/ratings.py), then adds the rest of the rows here."""
+        self._rejected_total += int(count)
+
     def _add_examples(self, key: str, group: str, examples) -> None:
         bucket = self.examples[key]
         for example in examples:

@@ -485,7 +485,7 @@ class _Replay:
             key = None if phase == _PHASE_MALFORMED else pd.Series(mine["key_user"].to_numpy(), index=rows.index)
             report.rejected(group, reasons, rows, self._describe(phase), key=key)
         per.update(totals)
-        report._rejected_total += int(calls["n"].sum()) - len(mine)   # rows counted, not kept (no public method)
+        report.counted_rows(int(calls["n"].sum()) - len(mine))
         upto = self.examples[(self.examples["file"] < file) | ((self.examples["file"] == file) & (
             (self.examples["phase"] < phase) | ((self.examples["phase"] == phase)
                                                 & (self.examples["group"] <= group_name))))]
