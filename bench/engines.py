@@ -1,11 +1,11 @@
-"""The two engines side by side: the ETL without training on pandas and on Spark (local[2]), at 11 and 30
-million generated ratings, wall seconds and peak memory per stage, one fresh process per run.
+"""The two engines side by side: the ETL on pandas and on Spark (local[2]), at 11 and 30 million generated
+ratings, wall seconds and peak memory per stage, one fresh process per run.
 
-Run: python bench/engines.py [--sizes 11000000,30000000] (make bench-engines); needs make spark-deps and Java 17.
-Writes bench/results/engines.json after each run; docs/scale.md reads it (the throughput per core behind the
-estimate for 100 million and 1 billion ratings).
+Run: python bench/engines.py [--sizes 11000000,30000000] [--train] (make bench-engines); needs make spark-deps
+and Java 17. Writes bench/results/engines.json (with --train, engines_trained.json) after each run;
+docs/scale.md reads it (the throughput per core behind the estimate for 100 million and 1 billion ratings).
 
-Without training, because the stages that grow with the ratings and differ between the engines are the
+Without training by default, because the stages that grow with the ratings and differ between the engines are the
 reading, validating, de-duplicating and scoring of the ratings (the "ratings validated" stage); the model fits'
 parity and cost are bench/spark_models.py's. The data and the measuring are bench/etl_scale.py's: the real
 catalogs beside generated ratings (.local/bench-scale-<ratings>), the RSS of the ETL process and of its
@@ -27,6 +27,7 @@ from etl_bench import REPO, add_shared_flag, embedded_s3, prepare_data, real_cat
 from etl_scale import USERS_PER_RATING, by_stage, code_state, load, machine, run_etl
 
 RESULTS = REPO / "bench" / "results" / "engines.json"
+TRAINED = REPO / "bench" / "results" / "engines_trained.json"
 SIZES = (11_000_000, 30_000_000)
 ENGINES = ("pandas", "spark")
 RATINGS_STAGE = "ratings validated"
@@ -35,18 +36,19 @@ SPARK_ENV = {"STREAMLENS_SPARK_MASTER": "local[2]", "STREAMLENS_SPARK_DRIVER_MEM
 CORES = {"pandas": 1, "spark": 2}   # pandas validates in one process; local[2] runs two tasks at once
 
 
-def measure(size: int, engine: str, shared: Path, hz: float) -> dict:
+def measure(size: int, engine: str, shared: Path, hz: float, train: bool) -> dict:
     users = round(size * USERS_PER_RATING)
     folder = REPO / ".local" / f"bench-scale-{size}"
     prepare_data(folder, shared, size, users)
     with embedded_s3("bench-engines") as env:
         before, code = load(), code_state()
-        run = run_etl(folder, {**env, **SPARK_ENV}, hz, ("--skip-training", "--engine", engine))
+        run = run_etl(folder, {**env, **SPARK_ENV}, hz, ("--engine", engine) if train else
+                      ("--skip-training", "--engine", engine))
         after = load()
     stages = by_stage(run["lines"])
     ratings = stages.get(RATINGS_STAGE, {})
     counts = (run["summary"] or {}).get("counts", {})
-    return {"engine": engine, "ratings_generated": size, "users_generated": users, "code": code,
+    return {"engine": engine, "trained": train, "ratings_generated": size, "users_generated": users, "code": code,
             "load_average_1_5_15": {"before": before, "after": after}, "exit_code": run["exit_code"],
             "seconds": run["seconds"], "peak_rss_mb": run["peak_rss_mb"],
             "sampled_peak_tree_rss_mb": run["sampled_peak_tree_rss_mb"], "startup_seconds": run["startup_seconds"],
@@ -62,13 +64,16 @@ def main() -> int:
     parser.add_argument("--engines", default=",".join(ENGINES))
     add_shared_flag(parser)
     parser.add_argument("--hz", type=float, default=20.0)
-    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--train", action="store_true",
+                        help="train the models too (the ETL's default; minutes more per run on Spark)")
+    parser.add_argument("--out", default=None, help=f"default {RESULTS.name}, with --train {TRAINED.name}")
     args = parser.parse_args()
     shared = real_catalogs(args.shared)
     if shared is None:
         return 0
-    out = Path(args.out)
-    result: dict = {"what": "ETL without training on each engine: wall seconds and peak RSS per stage",
+    out = Path(args.out or (TRAINED if args.train else RESULTS))
+    result: dict = {"what": f"ETL {'with' if args.train else 'without'} training on each engine: wall seconds and "
+                            "peak RSS per stage",
                     "method": "bench/etl_scale.py's sampling; Spark local[2] with a 10 GB driver heap; "
                               "ratings_per_second_per_core = ratings / the ratings stage's seconds / the cores it "
                               "used (pandas 1, Spark 2)",
@@ -77,7 +82,7 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         for engine in args.engines.split(","):
             print(f"{size:,} ratings on {engine} (load {load()})", flush=True)
-            row = measure(size, engine, shared, args.hz)
+            row = measure(size, engine, shared, args.hz, args.train)
             result["runs"].append(row | {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=1) + "\n")     # after each run: a long bench keeps what it has

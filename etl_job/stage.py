@@ -83,8 +83,8 @@ def _read_models(store: ObjectStore, prefix: str, staged: dict | None, threshold
         return None
     if staged["recommend_threshold"] != threshold:
         raise InputError(f"the models staged at {prefix} count a rating of {staged['recommend_threshold']} or more "
-                         f"as liked, this run {threshold} (STREAMLENS_RECOMMEND_THRESHOLD): give the Spark job "
-                         "the task's setting, or run the task with skip_training")
+                         f"as liked, this run {threshold}: set the same STREAMLENS_RECOMMEND_THRESHOLD for the "
+                         "Spark job and the task, or run the task with skip_training")
     with np.load(io.BytesIO(store.get(f"{prefix}{RANKING}")), allow_pickle=False) as ranking:
         arrays = dict(ranking)
     return TrainedModels(FactorModel.from_npz(store.get(f"{prefix}{PREDICTOR}")), RankingModel.from_arrays(arrays),
