@@ -45,8 +45,11 @@ $(CDK_CLI): infra/package.json infra/package-lock.json
 run: $(STAMP)
 	$(PY) -m local_run
 
+# The suite on TEST_WORKERS processes (pytest-xdist), whole test files to each so that a module's release is
+# built once; two workers fit the two cores CI has (TEST_WORKERS=0 runs it in this process).
+TEST_WORKERS ?= 2
 test: $(DEV_STAMP) $(CDK_CLI)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 layers: $(STAMP)
 	$(PY) layers/build.py

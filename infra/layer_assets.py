@@ -23,6 +23,7 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as _lambda
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO / "layers" / "build.py"
@@ -89,13 +90,17 @@ class LocalLayerBuild:
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_: Any) -> bool:
         build = layers_build()
-        if not is_current(self.name, build.BUILD):
-            print(f"building the {self.name} layer (layers/build.py)", flush=True)
-            if self.name == build.SHARED_LAYER:
-                build.build_shared_layer()
-            else:
-                build.build_layer(self.name, build.LAYERS[self.name])
-        shutil.copytree(build.layer_path(self.name), output_dir, dirs_exist_ok=True)
+        build.BUILD.mkdir(parents=True, exist_ok=True)
+        # Two synths at once (the test workers, two terminals) build a missing layer once and never copy one
+        # that the other is replacing.
+        with FileLock(build.BUILD / f".{self.name}.lock"):
+            if not is_current(self.name, build.BUILD):
+                print(f"building the {self.name} layer (layers/build.py)", flush=True)
+                if self.name == build.SHARED_LAYER:
+                    build.build_shared_layer()
+                else:
+                    build.build_layer(self.name, build.LAYERS[self.name])
+            shutil.copytree(build.layer_path(self.name), output_dir, dirs_exist_ok=True)
         return True
 
 

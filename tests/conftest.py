@@ -18,7 +18,7 @@ from tests.aws import moto_bucket
 from tests.helpers import REPO, SMALL_TRAINING, free_port
 from tests.releases import Published, publish_once
 
-pytest_plugins = ["tests.ci_skips", "pytester"]
+pytest_plugins = ["tests.ci_skips", "tests.node_ids", "pytester"]
 
 SHARED_DATA = Path(os.environ.get("STREAMLENS_SHARED_DATA", REPO.parent / "shared" / "data"))
 REAL_DATA_FIXTURES = {"shared_data", "ratings_small", "raw_rows", "real_data_dir", "real_release"}
