@@ -17,6 +17,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         base = getattr(item, "originalname", item.name)
         if counts[item.nodeid] > 1 and item.name.startswith(f"{base}[") and item.name.endswith("]"):
+            # pytest's own attribute (no public setter); if it moves, the check below fails the run loudly
             item._id = item.parent.id.child(base).with_params(item.name[len(base) + 1:-1])
     duplicated = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
     if duplicated:
