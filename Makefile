@@ -46,10 +46,12 @@ run: $(STAMP)
 	$(PY) -m local_run
 
 # The suite on TEST_WORKERS processes (pytest-xdist), whole test files to each so that a module's release is
-# built once; two workers fit the two cores CI has (TEST_WORKERS=0 runs it in this process).
+# built once; two workers fit the two cores CI has (TEST_WORKERS=0 runs it in this process). Then, alone on
+# the machine, the tests marked `alone` (the load test), without coverage's tracing.
 TEST_WORKERS ?= 2
 test: $(DEV_STAMP) $(CDK_CLI)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not alone"
+	$(PY) -m pytest -q -m alone --no-cov
 
 layers: $(STAMP)
 	$(PY) layers/build.py

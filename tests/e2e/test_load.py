@@ -8,7 +8,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import REPO
+
+# On two test workers under coverage, 1 request in 600 once met a connection reset (ReadError on /catalog),
+# never seen with the machine otherwise loaded by busy loops (9,200 requests): the load runs alone.
+pytestmark = pytest.mark.alone
 
 
 def test_the_local_run_takes_a_bounded_load_from_another_process_without_errors(site, tmp_path):
